@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compat.h - every kernel-version difference sdp_toa depends on, in one place.
+ *
+ * The .c files use the names defined here and read like code for the newest
+ * kernel. Each block says which kernels it covers; RHEL kernels are detected
+ * through RHEL_MAJOR/RHEL_MINOR (include/generated/uapi/linux/version.h).
+ */
+#ifndef SDP_TOA_COMPAT_H
+#define SDP_TOA_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/bpf.h>
+#include <linux/ftrace.h>
+#include <linux/kprobes.h>
+#include <linux/proc_fs.h>
+#include <linux/ptrace.h>
+#include <linux/rcupdate.h>
+#include <linux/tcp.h>
+#include <linux/uaccess.h>
+#include <linux/netfilter.h>
+#include <net/ipv6.h>
+
+#ifndef RHEL_MAJOR
+#define RHEL_MAJOR 0
+#define RHEL_MINOR 0
+#endif
+#define COMPAT_IS_EL7	(RHEL_MAJOR == 7)
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(4, 4, 0) && !COMPAT_IS_EL7
+#error "sdp_toa needs Linux 4.4 or newer, or the RHEL/CentOS 7 kernel"
+#endif
+
+#if !defined(CONFIG_DYNAMIC_FTRACE) || !defined(CONFIG_KRETPROBES)
+#error "sdp_toa needs CONFIG_DYNAMIC_FTRACE and CONFIG_KRETPROBES"
+#endif
+
+/* ---- ftrace callbacks -------------------------------------------------- */
+
+/* 5.11 passes struct ftrace_regs to callbacks instead of struct pt_regs. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+typedef struct ftrace_regs compat_ftrace_regs_t;
+#else
+typedef struct pt_regs compat_ftrace_regs_t;
+#endif
+
+/*
+ * Reading the hooked function's arguments from an entry callback.
+ * 6.2+ with DYNAMIC_FTRACE_WITH_ARGS (all arm64, x86): the argument
+ * registers are always in ftrace_regs, and arm64 refuses SAVE_REGS.
+ * Older kernels: ask for the full pt_regs with SAVE_REGS.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0) && \
+	defined(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS)
+#define COMPAT_FTRACE_ARGS_FLAGS	0
+static __always_inline unsigned long
+compat_ftrace_arg(compat_ftrace_regs_t *fregs, unsigned int n)
+{
+	return ftrace_regs_get_argument(fregs, n);
+}
+#else
+#define COMPAT_FTRACE_ARGS_FLAGS	FTRACE_OPS_FL_SAVE_REGS
+static __always_inline unsigned long
+compat_ftrace_arg(compat_ftrace_regs_t *fregs, unsigned int n)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+	return regs_get_kernel_argument(ftrace_get_regs(fregs), n);
+#else
+	return regs_get_kernel_argument(fregs, n);
+#endif
+}
+#endif
+
+/*
+ * FTRACE_OPS_FL_PERMANENT (5.5, el7 backport) keeps "sysctl
+ * kernel.ftrace_enabled=0" from silently switching a hook off.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 5, 0) || COMPAT_IS_EL7
+#define COMPAT_FTRACE_PERMANENT	FTRACE_OPS_FL_PERMANENT
+#else
+#define COMPAT_FTRACE_PERMANENT	0
+#endif
+
+/*
+ * Recursion: before 5.11 ftrace protects callbacks unless they claim
+ * RECURSION_SAFE, so we claim nothing and let it. From 5.11 callbacks
+ * protect themselves with ftrace_test_recursion_trylock(), which from 5.15
+ * also disables preemption; we want preemption off in either case so that
+ * per-CPU counters and RCU readers stay on one CPU.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 15, 0)
+static __always_inline int compat_ftrace_lock(unsigned long ip,
+					      unsigned long parent_ip)
+{
+	return ftrace_test_recursion_trylock(ip, parent_ip);
+}
+
+static __always_inline void compat_ftrace_unlock(int bit)
+{
+	ftrace_test_recursion_unlock(bit);
+}
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+static __always_inline int compat_ftrace_lock(unsigned long ip,
+					      unsigned long parent_ip)
+{
+	int bit = ftrace_test_recursion_trylock(ip, parent_ip);
+
+	if (bit >= 0)
+		preempt_disable_notrace();
+	return bit;
+}
+
+static __always_inline void compat_ftrace_unlock(int bit)
+{
+	preempt_enable_notrace();
+	ftrace_test_recursion_unlock(bit);
+}
+#else
+static __always_inline int compat_ftrace_lock(unsigned long ip,
+					      unsigned long parent_ip)
+{
+	preempt_disable_notrace();
+	return 0;
+}
+
+static __always_inline void compat_ftrace_unlock(int bit)
+{
+	preempt_enable_notrace();
+}
+#endif
+
+/* Wait until no task can still be running in an ftrace trampoline. */
+static inline void compat_synchronize_tasks(void)
+{
+#if defined(CONFIG_TASKS_RCU) && \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(4, 19, 0) || COMPAT_IS_EL7)
+	synchronize_rcu_tasks();
+#else
+	synchronize_rcu();
+#endif
+}
+
+/* ---- kretprobes ---------------------------------------------------------- */
+
+/* 5.11 hides kretprobe_instance::rp behind get_kretprobe(). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+#define compat_get_kretprobe(ri)	get_kretprobe(ri)
+#else
+#define compat_get_kretprobe(ri)	((ri)->rp)
+#endif
+
+/* ---- TCP internals --------------------------------------------------------- */
+
+/*
+ * tcp_options_write()'s arguments:
+ *   < 5.19: (__be32 *ptr, struct tcp_sock *tp, struct tcp_out_options *opts)
+ *   5.19 - 6.6: (struct tcphdr *th, tp, opts)
+ *   6.7+: (th, tp, const struct tcp_request_sock *tcprsk, opts, key)
+ * ptr is always th + 1; th->doff is set before the call.
+ */
+#define COMPAT_OPTW_NARGS	4
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+#define compat_optw_th(args)	((struct tcphdr *)(args)[0])
+#else
+#define compat_optw_th(args)	((struct tcphdr *)(args)[0] - 1)
+#endif
+#define compat_optw_tp(args)	((struct tcp_sock *)(args)[1])
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#define compat_optw_opts(args)	((const void *)(args)[3])
+#else
+#define compat_optw_opts(args)	((const void *)(args)[2])
+#endif
+
+/* A byte (or FIN) from the peer has arrived: bytes_received is 4.1+. */
+static inline bool compat_peer_sent_data(const struct tcp_sock *tp)
+{
+	return READ_ONCE(tp->bytes_received) != 0;
+}
+
+/*
+ * BPF header options (5.10+) claim the tail of the option area, where TOA
+ * goes: a socket with such a program gets no TOA.
+ */
+static inline bool compat_tail_taken(const struct tcp_sock *tp)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 10, 0)
+	return BPF_SOCK_OPS_TEST_FLAG(tp, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+#else
+	return false;
+#endif
+}
+
+/* Does this connection run over IPv6 (not IPv4, nor IPv4-mapped)? */
+static inline bool compat_conn_v6(const struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	return sk->sk_family == AF_INET6 &&
+	       !ipv6_addr_v4mapped(&sk->sk_v6_daddr);
+#else
+	return false;
+#endif
+}
+
+/* ---- socket options ------------------------------------------------------- */
+
+/* 5.9 passes setsockopt values to nf_sockopt_ops.set as sockptr_t. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 9, 0)
+typedef sockptr_t compat_sockopt_arg_t;
+static inline int compat_copy_sockopt(void *dst, compat_sockopt_arg_t src,
+				      unsigned int len)
+{
+	return copy_from_sockptr(dst, src, len);
+}
+#else
+typedef void __user *compat_sockopt_arg_t;
+static inline int compat_copy_sockopt(void *dst, compat_sockopt_arg_t src,
+				      unsigned int len)
+{
+	return copy_from_user(dst, src, len) ? -EFAULT : 0;
+}
+#endif
+
+/* ---- /proc ----------------------------------------------------------------- */
+
+/* proc_create_single() is 4.18+: older kernels get it built on proc_create_data(). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(4, 18, 0)
+#include <linux/seq_file.h>
+static int __maybe_unused compat_single_open(struct inode *inode,
+					     struct file *file)
+{
+	return single_open(file, PDE_DATA(inode), NULL);
+}
+
+static const struct file_operations compat_single_fops __maybe_unused = {
+	.owner		= THIS_MODULE,
+	.open		= compat_single_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
+#define proc_create_single(name, mode, parent, show)			\
+	proc_create_data(name, mode, parent, &compat_single_fops, show)
+#endif
+
+#endif /* SDP_TOA_COMPAT_H */

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ftrace_hook_utils.h - helpers for declaring hook tables and reading the
+ * hooked function's arguments in a callback.
+ */
+#ifndef FTRACE_HOOK_UTILS_H
+#define FTRACE_HOOK_UTILS_H
+
+#define FTRACE_HOOK_MAX_ARGS	6
+
+/* The n-th argument of the hooked call, as the type the function takes. */
+#define FTRACE_HOOK_ARG(args, n, type)	((type)(args)[n])
+
+#define FTRACE_HOOK_ENTRY_DEF(_name, _nargs, _entry, _always)		\
+	{								\
+		.name = (_name), .type = FTRACE_HOOK_ENTRY,		\
+		.nargs = (_nargs), .entry = (_entry),			\
+		.always = (_always),					\
+	}
+
+#define FTRACE_HOOK_RETURN_DEF(_name, _nargs, _pre, _post, _data, _drain) \
+	{								\
+		.name = (_name), .type = FTRACE_HOOK_RETURN,		\
+		.nargs = (_nargs), .pre = (_pre), .post = (_post),	\
+		.data_size = sizeof(_data), .drain = (_drain),		\
+	}
+
+#endif /* FTRACE_HOOK_UTILS_H */

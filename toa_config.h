@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * toa_config.h - the module parameters, as the rest of sdp_toa reads them.
+ *
+ * Written through /sys/module/sdp_toa/parameters at any time (validated in
+ * main.c); readers use READ_ONCE() and see the new value on the next segment.
+ */
+#ifndef TOA_CONFIG_H
+#define TOA_CONFIG_H
+
+struct toa_config {
+	int kind;		/* option kind of the 8-byte form */
+	int kind6;		/* option kind of the 20-byte form */
+	int inject;		/* enum toa_inject */
+	int allowed_gid;	/* group that may tag without CAP_NET_ADMIN, -1 none */
+};
+
+extern struct toa_config toa_cfg;
+
+#endif /* TOA_CONFIG_H */

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * toa_hooks.c - where sdp_toa meets TCP's transmit path.
+ *
+ * For a segment of a tagged socket, __tcp_transmit_skb() does, under the
+ * socket lock:
+ *
+ *   size = tcp_established_options(sk, skb, &opts, ...)
+ *          return hook: if TOA is wanted and fits after TCP's own options,
+ *          size += len, and the option bytes are parked in the socket's
+ *          entry together with &opts (the transmit they belong to);
+ *   th->doff = (20 + size) / 4; ...
+ *   tcp_options_write(th, tp, &opts)
+ *          entry hook: the parked bytes go to the tail of the option area,
+ *          th + doff * 4 - len, which TCP's own options never reach.
+ *
+ * tcp_current_mss() calls tcp_established_options(sk, NULL, ...) to size
+ * segments; it gets the same answer, so segments stay within the MTU.
+ * tcp_v4_destroy_sock() runs for every TCP socket (IPv4 and IPv6) that is
+ * destroyed, and drops its tag.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <net/tcp.h>
+
+#include "compat.h"
+#include "ftrace_hook.h"
+#include "toa_config.h"
+#include "toa_hooks.h"
+#include "toa_opts.h"
+#include "toa_sock.h"
+#include "toa_stats.h"
+
+/* What the entry of tcp_established_options() hands to its return. */
+struct toa_reserve {
+	struct toa_sock *ts;	/* NULL when sizing (skb == NULL) */
+	const void *opts;
+	u8 len;
+	u8 bytes[TOA_OPT_LEN_MAX];
+};
+
+static bool toa_segment_wanted(struct sock *sk, const struct sk_buff *skb)
+{
+	struct toa_seg seg = {
+		.probe = !skb,
+		.peer_sent_data = compat_peer_sent_data(tcp_sk(sk)),
+	};
+
+	if (skb) {
+		u8 flags = TCP_SKB_CB(skb)->tcp_flags;
+
+		seg.syn = flags & TCPHDR_SYN;
+		seg.rst = flags & TCPHDR_RST;
+	}
+	return toa_wanted(READ_ONCE(toa_cfg.inject), &seg);
+}
+
+/* tcp_established_options(sk, skb, opts, ...) entry: watch this call? */
+static bool toa_reserve_pre(const unsigned long *args, void *data)
+{
+	struct sock *sk = FTRACE_HOOK_ARG(args, 0, struct sock *);
+	struct sk_buff *skb = FTRACE_HOOK_ARG(args, 1, struct sk_buff *);
+	struct toa_reserve *r = data;
+	struct toa_sock *ts;
+	bool watch = false;
+
+	rcu_read_lock();
+	ts = toa_sock_lookup(sk);
+	if (!ts || !toa_segment_wanted(sk, skb))
+		goto out;
+	if (compat_tail_taken(tcp_sk(sk))) {
+		if (skb)
+			toa_stat_inc(TOA_STAT_PKTS_NO_ROOM);
+		goto out;
+	}
+	r->ts = skb ? ts : NULL;
+	r->opts = FTRACE_HOOK_ARG(args, 2, const void *);
+	r->len = toa_opt_encode(r->bytes, &ts->client, compat_conn_v6(sk),
+				READ_ONCE(toa_cfg.kind),
+				READ_ONCE(toa_cfg.kind6));
+	watch = true;
+out:
+	rcu_read_unlock();
+	return watch;
+}
+
+/* tcp_established_options() return: @ret is what TCP's options take. */
+static unsigned long toa_reserve_post(unsigned long ret, void *data)
+{
+	struct toa_reserve *r = data;
+	unsigned int used = ret;
+
+	if ((used & 3) || !toa_fits(used, r->len)) {
+		if (r->ts)
+			toa_stat_inc(TOA_STAT_PKTS_NO_ROOM);
+		return ret;
+	}
+	if (r->ts)
+		toa_pending_set(r->ts, r->opts, r->bytes, r->len);
+	return ret + r->len;
+}
+
+/* tcp_options_write(th, tp, ..., opts, ...) entry: write what was parked. */
+static void toa_write(const unsigned long *args)
+{
+	const struct sock *sk = (const struct sock *)compat_optw_tp(args);
+	struct toa_pending *p;
+	struct toa_sock *ts;
+	struct tcphdr *th;
+	unsigned int hlen;
+
+	if (!sk)		/* SYN-ACK from a request socket */
+		return;
+	rcu_read_lock();
+	ts = toa_sock_lookup(sk);
+	if (!ts || !ts->pending.len)
+		goto out;
+	p = &ts->pending;
+	th = compat_optw_th(args);
+	hlen = th->doff * 4;
+	if (p->opts == compat_optw_opts(args) && !th->syn &&
+	    hlen >= sizeof(*th) + p->len) {
+		memcpy((u8 *)th + hlen - p->len, p->bytes, p->len);
+		toa_stat_inc(p->len == TOA_OPT_LEN_V4 ? TOA_STAT_PKTS_V4 :
+							 TOA_STAT_PKTS_V6);
+	}
+	toa_pending_drop(ts);
+out:
+	rcu_read_unlock();
+}
+
+/* tcp_v4_destroy_sock(sk) entry: no tag outlives its socket. */
+static void toa_destroy(const unsigned long *args)
+{
+	toa_sock_clear(FTRACE_HOOK_ARG(args, 0, struct sock *));
+}
+
+/*
+ * The return hook is gone: let every reservation it made reach the writer
+ * before the writer goes. Each is written microseconds later by the same
+ * transmit; the bound only keeps a broken kernel from hanging rmmod.
+ */
+static void toa_reserve_drain(void)
+{
+	unsigned int ms;
+
+	for (ms = 0; toa_sock_pending() && ms < 1000; ms++)
+		msleep(1);
+	if (toa_sock_pending())
+		pr_warn("%d reserved options were never written\n",
+			toa_sock_pending());
+}
+
+/* Registered in order, removed in reverse: reserving stops first. */
+static struct ftrace_hook toa_hook_table[] = {
+	FTRACE_HOOK_ENTRY_DEF("tcp_v4_destroy_sock", 1, toa_destroy, true),
+	FTRACE_HOOK_ENTRY_DEF("tcp_options_write", COMPAT_OPTW_NARGS,
+			      toa_write, true),
+	FTRACE_HOOK_RETURN_DEF("tcp_established_options", 3, toa_reserve_pre,
+			       toa_reserve_post, struct toa_reserve,
+			       toa_reserve_drain),
+};
+
+int toa_hooks_init(void)
+{
+	int err;
+
+	err = ftrace_hook_multi_register(toa_hook_table,
+					 ARRAY_SIZE(toa_hook_table));
+	if (!err)
+		ftrace_hook_enable();
+	return err;
+}
+
+void toa_hooks_exit(void)
+{
+	ftrace_hook_disable();
+	ftrace_hook_multi_unregister(toa_hook_table,
+				     ARRAY_SIZE(toa_hook_table));
+}
+
+unsigned long toa_hooks_missed(void)
+{
+	return ftrace_hook_missed(toa_hook_table, ARRAY_SIZE(toa_hook_table));
+}

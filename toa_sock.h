@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * toa_sock.h - per-socket TOA state: which sockets are tagged, with what.
+ *
+ * Entries are created, changed and removed only under the socket's own lock
+ * (lock_sock() in setsockopt, the socket lock TCP holds while it transmits
+ * and destroys), so the fields of an entry need no lock of their own. The
+ * table is read lock-free (RCU) by the packet path.
+ */
+#ifndef TOA_SOCK_H
+#define TOA_SOCK_H
+
+#include <linux/rhashtable.h>
+#include <net/sock.h>
+
+#include "toa_opts.h"
+
+/* A reservation made for one segment, to be written by tcp_options_write. */
+struct toa_pending {
+	const void *opts;		/* the transmit's struct tcp_out_options */
+	u8 len;				/* 0: nothing pending */
+	u8 bytes[TOA_OPT_LEN_MAX];
+};
+
+struct toa_sock {
+	struct rhash_head node;
+	const struct sock *sk;		/* key: the socket, while it lives */
+	struct toa_addr client;
+	struct toa_pending pending;
+	struct rcu_head rcu;
+};
+
+int toa_sock_init(void);
+/* After the hooks are gone: frees every entry. */
+void toa_sock_exit(void);
+
+/* Tagged sockets alive now. */
+unsigned long toa_sock_count(void);
+
+/*
+ * The entry of @sk, or NULL. Caller holds rcu_read_lock(); the entry stays
+ * valid for as long as the caller holds the socket lock.
+ */
+struct toa_sock *toa_sock_lookup(const struct sock *sk);
+
+/* Under lock_sock(): tag (or re-tag) @sk; returns 1 if newly tagged. */
+int toa_sock_set(struct sock *sk, const struct toa_addr *client);
+/*
+ * Under the socket lock (setsockopt, or TCP destroying the socket): remove
+ * the tag; returns true if there was one.
+ */
+bool toa_sock_clear(const struct sock *sk);
+
+/* Reservations made and not yet written, on all CPUs. */
+int toa_sock_pending(void);
+void toa_pending_set(struct toa_sock *ts, const void *opts,
+		     const u8 *bytes, unsigned int len);
+void toa_pending_drop(struct toa_sock *ts);
+
+#endif /* TOA_SOCK_H */
