@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * compat.h - every kernel-version difference sdp_toa depends on, in one place.
+ * Every kernel-version difference sdp_toa depends on, in one place.
  *
  * The .c files use the names defined here and read like code for the newest
  * kernel. Each block says which kernels it covers; RHEL kernels are detected

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ftrace_hook.c - register and remove a table of function hooks.
+ * Register and remove a table of function hooks.
  *
  * Entry hooks are plain ftrace callbacks: they do not set IPMODIFY and never
  * redirect the call, so they coexist with livepatch and never need to call
@@ -24,16 +24,19 @@ static DEFINE_PER_CPU(int, ftrace_hook_inflight);
 
 void ftrace_hook_enable(void)
 {
+	/* state set up before enabling must be seen by the callbacks */
 	smp_store_release(&ftrace_hook_on, true);
 }
 
 void ftrace_hook_disable(void)
 {
+	/* pairs with smp_load_acquire() in ftrace_hook_enabled() */
 	smp_store_release(&ftrace_hook_on, false);
 }
 
 bool ftrace_hook_enabled(void)
 {
+	/* pairs with smp_store_release() in ftrace_hook_enable() */
 	return smp_load_acquire(&ftrace_hook_on);
 }
 
@@ -169,10 +172,12 @@ static int ftrace_hook_register_return(struct ftrace_hook *hook)
 	hook->krp.maxactive = max_t(int, 64, 16 * num_possible_cpus());
 
 	err = register_kretprobe(&hook->krp);
-	if (err)
-		pr_err("cannot hook %s: kretprobe registration failed (%d)%s\n",
-		       hook->name, err,
-		       err == -ENOENT ? ": no such symbol (inlined or only a compiler clone on this kernel)" : "");
+	if (err == -ENOENT)
+		pr_err("cannot hook %s: no such symbol on this kernel (inlined, or only a compiler clone such as %s.isra.0)\n",
+		       hook->name, hook->name);
+	else if (err)
+		pr_err("cannot hook %s: kretprobe registration failed (%d)\n",
+		       hook->name, err);
 	return err;
 }
 
@@ -218,11 +223,11 @@ static void ftrace_hook_wait_idle(void)
 	unsigned int ms;
 
 	compat_synchronize_tasks();
-	for (ms = 0; ftrace_hook_running(); ms++) {
+	for (ms = 0; ftrace_hook_running(); ms += 20) {
 		if (ms == 1000)
 			pr_warn("waiting for %d hook callbacks to finish\n",
 				ftrace_hook_running());
-		msleep(1);
+		msleep(20);
 	}
 }
 

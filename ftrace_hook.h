@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ftrace_hook.h - a table of kernel function hooks, registered all or nothing.
+ * A table of kernel function hooks, registered all or nothing.
  *
  * Two kinds of hook, neither of which ever calls the hooked function through
  * a pointer (that faults on kernels with x86 IBT, kCFI or arm64 BTI, because

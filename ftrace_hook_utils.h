@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ftrace_hook_utils.h - helpers for declaring hook tables and reading the
+ * Helpers for declaring hook tables and reading the
  * hooked function's arguments in a callback.
  */
 #ifndef FTRACE_HOOK_UTILS_H

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sdp_toa - carry a proxy's client address to the backend in a TCP option.
+ * Sdp_toa - carry a proxy's client address to the backend in a TCP option.
  *
- * main.c is the module's face: parameters, init and exit.
+ * The module's face: parameters, init and exit.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
 /*
- * sdp_toa.h - user-space API of the sdp_toa kernel module.
+ * The user-space API of the sdp_toa kernel module.
  *
  * Usable from C and C++ without kernel headers. A proxy tags its upstream
  * TCP socket with the address of the client it serves; sdp_toa then carries

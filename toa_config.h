@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * toa_config.h - the module parameters, as the rest of sdp_toa reads them.
+ * The module parameters, as the rest of sdp_toa reads them.
  *
  * Written through /sys/module/sdp_toa/parameters at any time (validated in
  * main.c); readers use READ_ONCE() and see the new value on the next segment.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * toa_hooks.c - where sdp_toa meets TCP's transmit path.
+ * Where sdp_toa meets TCP's transmit path.
  *
  * For a segment of a tagged socket, __tcp_transmit_skb() does, under the
  * socket lock:
@@ -145,8 +145,8 @@ static void toa_reserve_drain(void)
 {
 	unsigned int ms;
 
-	for (ms = 0; toa_sock_pending() && ms < 1000; ms++)
-		msleep(1);
+	for (ms = 0; toa_sock_pending() && ms < 1000; ms += 20)
+		msleep(20);
 	if (toa_sock_pending())
 		pr_warn("%d reserved options were never written\n",
 			toa_sock_pending());

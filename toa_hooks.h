@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* toa_hooks.h - where sdp_toa meets TCP's transmit path. */
+/* Where sdp_toa meets TCP's transmit path. */
 #ifndef TOA_HOOKS_H
 #define TOA_HOOKS_H
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * toa_opts.c - TOA option encoding, decoding and the placement decision.
+ * TOA option encoding, decoding and the placement decision.
  *
  * Kept free of hooks and socket state so that it builds unchanged in user
  * space for the unit tests and the test capture tool.
@@ -18,7 +18,6 @@
 #endif
 
 #include "toa_opts.h"
-
 
 static const __u8 toa_v4mapped_prefix[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * toa_opts.h - TOA option encoding, decoding and the placement decision.
+ * TOA option encoding, decoding and the placement decision.
  *
  * Pure functions of their arguments: no hooks, no sockets, no locks. The same
  * file builds in the kernel and in user space (unit tests, the test capture).

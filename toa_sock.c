@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * toa_sock.c - the table of tagged sockets.
+ * The table of tagged sockets.
  *
  * Keyed by the socket's address. An entry is removed when its socket is
  * destroyed (tcp_v4_destroy_sock, which TCP runs for IPv4 and IPv6 sockets

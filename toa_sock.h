@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * toa_sock.h - per-socket TOA state: which sockets are tagged, with what.
+ * Per-socket TOA state: which sockets are tagged, with what.
  *
  * Entries are created, changed and removed only under the socket's own lock
  * (lock_sock() in setsockopt, the socket lock TCP holds while it transmits

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * toa_sockopt.c - the user-space API: SDP_TOA_SO_SET / SDP_TOA_SO_GET.
+ * The user-space API: SDP_TOA_SO_SET / SDP_TOA_SO_GET.
  *
  * Registered with nf_register_sockopt() for PF_INET and PF_INET6, so that
  * ip_setsockopt() and ipv6_setsockopt() hand us the option numbers they do
@@ -22,7 +22,6 @@
 #include "toa_sock.h"
 #include "toa_sockopt.h"
 #include "toa_stats.h"
-
 
 /* Ours to answer: a TCP socket whose family matches the option's level. */
 static int toa_check_sock(const struct sock *sk, int pf)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* toa_sockopt.h - SDP_TOA_SO_SET / SDP_TOA_SO_GET (see sdp_toa.h). */
+/* SDP_TOA_SO_SET / SDP_TOA_SO_GET (see sdp_toa.h). */
 #ifndef TOA_SOCKOPT_H
 #define TOA_SOCKOPT_H
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * toa_stats.c - /proc/net/sdp_toa_stats: one "name value" per line.
+ * /proc/net/sdp_toa_stats: one "name value" per line.
  *
  * The file lives in the initial network namespace; the counters cover the
  * whole host.

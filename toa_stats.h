@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* toa_stats.h - sdp_toa's counters, per CPU, shown in /proc/net/sdp_toa_stats. */
+/* The counters, per CPU, shown in /proc/net/sdp_toa_stats. */
 #ifndef TOA_STATS_H
 #define TOA_STATS_H
 
