@@ -82,51 +82,15 @@ compat_ftrace_arg(compat_ftrace_regs_t *fregs, unsigned int n)
 #endif
 
 /*
- * Recursion: before 5.11 ftrace protects callbacks unless they claim
- * RECURSION_SAFE, so we claim nothing and let it. From 5.11 callbacks
- * protect themselves with ftrace_test_recursion_trylock(), which from 5.15
- * also disables preemption; we want preemption off in either case so that
- * per-CPU counters and RCU readers stay on one CPU.
+ * Recursion: the callbacks never call what they hook, so they need no
+ * recursion guard (and must not be dropped by one: a reserved option left
+ * unwritten would go out as garbage). Before 5.11 ftrace adds its guard
+ * unless told RECURSION_SAFE; from 5.11 it adds one only when asked to.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 15, 0)
-static __always_inline int compat_ftrace_lock(unsigned long ip,
-					      unsigned long parent_ip)
-{
-	return ftrace_test_recursion_trylock(ip, parent_ip);
-}
-
-static __always_inline void compat_ftrace_unlock(int bit)
-{
-	ftrace_test_recursion_unlock(bit);
-}
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
-static __always_inline int compat_ftrace_lock(unsigned long ip,
-					      unsigned long parent_ip)
-{
-	int bit = ftrace_test_recursion_trylock(ip, parent_ip);
-
-	if (bit >= 0)
-		preempt_disable_notrace();
-	return bit;
-}
-
-static __always_inline void compat_ftrace_unlock(int bit)
-{
-	preempt_enable_notrace();
-	ftrace_test_recursion_unlock(bit);
-}
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+#define COMPAT_FTRACE_NO_GUARD	0
 #else
-static __always_inline int compat_ftrace_lock(unsigned long ip,
-					      unsigned long parent_ip)
-{
-	preempt_disable_notrace();
-	return 0;
-}
-
-static __always_inline void compat_ftrace_unlock(int bit)
-{
-	preempt_enable_notrace();
-}
+#define COMPAT_FTRACE_NO_GUARD	FTRACE_OPS_FL_RECURSION_SAFE
 #endif
 
 /* Wait until no task can still be running in an ftrace trampoline. */

@@ -51,9 +51,8 @@ int ftrace_hook_running(void)
 
 /*
  * The in-flight count is per CPU so that every packet does not bounce one
- * cache line between CPUs; a callback that migrates (preemptible ftrace
- * callbacks on old kernels) decrements another CPU's slot, which keeps the
- * sum right.
+ * cache line between CPUs. Callbacks run with preemption disabled, so each
+ * enter/leave pair hits the same slot.
  */
 static __always_inline void ftrace_hook_enter(void)
 {
@@ -78,19 +77,17 @@ static void notrace ftrace_hook_entry_cb(unsigned long ip,
 	struct ftrace_hook *hook = container_of(ops, struct ftrace_hook, ops);
 	unsigned long args[FTRACE_HOOK_MAX_ARGS];
 	unsigned int i;
-	int bit;
 
 	if (!ftrace_hook_may_run(hook))
 		return;
-	bit = compat_ftrace_lock(ip, parent_ip);
-	if (bit < 0)
-		return;
+	/* Callbacks may be entered preemptible: stay on this CPU. */
+	preempt_disable_notrace();
 	ftrace_hook_enter();
 	for (i = 0; i < hook->nargs; i++)
 		args[i] = compat_ftrace_arg(fregs, i);
 	hook->entry(args);
 	ftrace_hook_leave();
-	compat_ftrace_unlock(bit);
+	preempt_enable_notrace();
 }
 
 static struct ftrace_hook *ftrace_hook_of(struct kretprobe_instance *ri)
@@ -138,7 +135,8 @@ static int ftrace_hook_register_entry(struct ftrace_hook *hook)
 	/* ftrace_set_filter() may edit its buffer: give it a copy. */
 	strscpy(name, hook->name, sizeof(name));
 	hook->ops.func = ftrace_hook_entry_cb;
-	hook->ops.flags = COMPAT_FTRACE_ARGS_FLAGS | COMPAT_FTRACE_PERMANENT;
+	hook->ops.flags = COMPAT_FTRACE_ARGS_FLAGS | COMPAT_FTRACE_PERMANENT |
+			  COMPAT_FTRACE_NO_GUARD;
 
 	err = ftrace_set_filter(&hook->ops, (unsigned char *)name,
 				strlen(name), 1);
