@@ -51,8 +51,10 @@ int ftrace_hook_running(void)
 
 /*
  * The in-flight count is per CPU so that every packet does not bounce one
- * cache line between CPUs. Callbacks run with preemption disabled, so each
- * enter/leave pair hits the same slot.
+ * cache line between CPUs. Entry callbacks may run preemptible (and must be
+ * allowed to: on PREEMPT_RT the destroy hook takes sleeping locks), so a
+ * callback can leave on another CPU than it entered; each this_cpu op is
+ * atomic on its CPU and the sum over all CPUs stays exact.
  */
 static __always_inline void ftrace_hook_enter(void)
 {
@@ -80,14 +82,11 @@ static void notrace ftrace_hook_entry_cb(unsigned long ip,
 
 	if (!ftrace_hook_may_run(hook))
 		return;
-	/* Callbacks may be entered preemptible: stay on this CPU. */
-	preempt_disable_notrace();
 	ftrace_hook_enter();
 	for (i = 0; i < hook->nargs; i++)
 		args[i] = compat_ftrace_arg(fregs, i);
 	hook->entry(args);
 	ftrace_hook_leave();
-	preempt_enable_notrace();
 }
 
 static struct ftrace_hook *ftrace_hook_of(struct kretprobe_instance *ri)
