@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what the test bench needs (Debian 12).  Asks apt only when a
+# package is missing, so a second run costs one dpkg-query.
+#
+# Why each package is here (a fresh CI machine has only gcc and make):
+#   linux-image-amd64      the guest kernel (/boot/vmlinuz-*) and its modules
+#                          (veth, sch_netem) for the initramfs
+#   linux-headers-amd64    to build the module against
+#   qemu-system-x86        boots the guest (TCG)
+#   busybox-static         the guest's userland (shell, insmod, timeout, ...)
+#   iproute2 tcpdump ethtool   copied into the guest for the tests
+#   linux-source-6.1       source of scripts/checkpatch.pl
+#   libcmocka-dev          unit tests (tests/)
+#   libc6-dev              static test programs need libc.a
+#   cpio gzip              pack the initramfs
+#   kmod                   modinfo/depmod to find module dependencies
+#   xz-utils               unpack linux-source-6.1.tar.xz (and any .ko.xz)
+#   perl                   checkpatch.pl (needs more than perl-base)
+#   make gcc               the module build itself
+set -euo pipefail
+
+pkgs=(linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static
+      iproute2 tcpdump ethtool linux-source-6.1 libcmocka-dev libc6-dev
+      cpio gzip kmod xz-utils perl make gcc)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	# "ii " = wanted install, installed; anything else needs apt.
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	[[ $st == "ii " ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+	echo "deps: all ${#pkgs[@]} packages present"
+	exit 0
+fi
+
+cmd=(apt-get install -y --no-install-recommends "${missing[@]}")
+if ((EUID != 0)); then
+	echo "deps: missing: ${missing[*]}" >&2
+	echo "deps: run as root:  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive ${cmd[*]}" >&2
+	exit 1
+fi
+
+echo "deps: installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+"${cmd[@]}"

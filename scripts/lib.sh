@@ -1,0 +1,41 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0
+# Helpers shared by the bench scripts (sourced, not run).
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+MODULE_KO=${MODULE_KO:-$ROOT/sdp_toa.ko}
+
+die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+
+# Ask the Makefile (one source of truth for the KDIR fallback) unless the
+# caller (make check exports both) already knows.
+resolve_kernel() {
+	if [[ -z ${KDIR:-} || -z ${KERNELRELEASE:-} ]]; then
+		local line
+		while read -r line; do
+			case $line in
+			KDIR=*|KERNELRELEASE=*) export "${line?}" ;;
+			esac
+		done < <(make -s --no-print-directory -C "$ROOT" kenv 2>/dev/null)
+	fi
+}
+
+# The kernel the guest must boot: the one the module was built for (its
+# vermagic), so a module from any KDIR or a DKMS install just works;
+# without a module, the one the Makefile would build for.
+guest_release() {
+	local rel=
+	if [[ -n ${GUEST_KERNELRELEASE:-} ]]; then
+		echo "$GUEST_KERNELRELEASE"; return
+	fi
+	if [[ -f $MODULE_KO ]]; then
+		rel=$(modinfo -F vermagic "$MODULE_KO" 2>/dev/null | awk '{print $1}')
+	fi
+	if [[ -z $rel ]]; then
+		resolve_kernel
+		rel=${KERNELRELEASE:-}
+	fi
+	[[ -n $rel ]] || die "cannot tell which kernel the guest should boot"
+	echo "$rel"
+}
