@@ -18,6 +18,8 @@ sdp_toa-y := main.o ftrace_hook.o toa_opts.o toa_sock.o toa_sockopt.o \
 	     toa_stats.o toa_hooks.o
 
 ccflags-y += -I$(src)
+# One version source for modinfo, dkms.conf, the DEB and the RPM.
+ccflags-y += -DSDP_TOA_VERSION='"$(shell cat $(src)/VERSION)"'
 # Opt-in, so that a newer compiler's new warning never breaks a user's
 # DKMS build; the bench (make W1 / make check) always sets it.
 ifeq ($(WERROR),1)

@@ -189,16 +189,10 @@ for d in examples tests; do
 	fi
 done
 
-# ---- 6. guest integration tests
-if ((module_ok == 0)); then
-	# Never boot a stale sdp_toa.ko from an earlier build.
-	fail guest "skipped: the module did not build"
-else
-	echo "== guest: scripts/run-guest.sh"
-	# Progress now; verdicts (and the detail lines under them) below.
-	scripts/run-guest.sh 2>&1 | tee "$logs/guest.log" | grep -v '^PASS \|^FAIL \|^    '
-	rc=${PIPESTATUS[0]}
-	counted=0
+# Count the "PASS name" / "FAIL name: why" lines a step printed into $1;
+# if it exited non-zero ($3) without any, the step as a whole ($2) failed.
+tally() {
+	local log=$1 name=$2 rc=$3 counted=0 line rest
 	while IFS= read -r line; do
 		case $line in
 		"PASS "*) counted=1; pass "${line#PASS }" ;;
@@ -209,11 +203,31 @@ else
 			;;
 		"    "*) echo "$line" ;;	# details under a FAIL line
 		esac
-	done <"$logs/guest.log"
+	done <"$log"
 	if ((rc != 0 && counted == 0)); then
-		fail guest "scripts/run-guest.sh exited $rc"
-		show_tail "$logs/guest.log" 20
+		fail "$name" "exited $rc"
+		show_tail "$log" 20
 	fi
+}
+
+# ---- 6. guest integration tests
+if ((module_ok == 0)); then
+	# Never boot a stale sdp_toa.ko from an earlier build.
+	fail guest "skipped: the module did not build"
+else
+	echo "== guest: scripts/run-guest.sh"
+	# Progress now; verdicts (and the detail lines under them) below.
+	scripts/run-guest.sh 2>&1 | tee "$logs/guest.log" | grep -v '^PASS \|^FAIL \|^    '
+	tally "$logs/guest.log" guest "${PIPESTATUS[0]}"
+fi
+
+# ---- 7. packaging: DKMS, DEB, RPM end to end (packaging/test.sh, ~2 min)
+if [[ ${SDP_TOA_SKIP_PACKAGING:-0} == 1 ]]; then
+	echo "== packaging: skipped (SDP_TOA_SKIP_PACKAGING=1)"
+else
+	echo "== packaging: packaging/test.sh"
+	packaging/test.sh >"$logs/packaging.log" 2>&1
+	tally "$logs/packaging.log" packaging $?
 fi
 
 echo "$npass passed, $nfail failed"
