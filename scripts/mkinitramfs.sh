@@ -40,6 +40,8 @@ fi
 
 mkdir -p "$(dirname "$out")"
 stage=$(mktemp -d "$(dirname "$out")/initramfs.XXXXXX")
+# mktemp -d makes it 0700: the guest's / must be readable by non-root users.
+chmod 755 "$stage"
 trap 'rm -rf "$stage"' EXIT
 
 mkdir -p "$stage"/{bin,dev,etc,lib,lib64,proc,sys,tmp,run,root,opt/iproute2,opt/tools}
