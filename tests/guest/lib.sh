@@ -1,0 +1,289 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
+#
+# /tests/lib.sh - sourced by every /tests/integration/*.sh inside the guest
+# (busybox sh). The guest init runs each test in its own /tmp/<name> as cwd,
+# with no module loaded and no netns, and cleans up after it.
+#
+# Topology (topo_up):   netns lb  veth-lb ===== veth-be  netns be
+#                             192.0.2.1/24        192.0.2.2/24
+#                             2001:db8::1/64      2001:db8::2/64
+# Fake clients (tag values only): 203.0.113.0/24, 2001:db8:c::/48.
+#
+# Helpers fail the test themselves ("FAIL: why", exit 1); a test ends with
+# pass, which also checks that dmesg has no kernel complaint since it began.
+
+IP=${IP:-/opt/iproute2/ip}		# never busybox's ip applet
+TC=${TC:-/opt/iproute2/tc}
+SS=${SS:-/opt/iproute2/ss}
+ETHTOOL=${ETHTOOL:-/opt/tools/ethtool}
+KO=${SDPTOA_KO:-/lib/sdp_toa/sdp_toa.ko}
+TESTS=${SDPTOA_TESTS:-/tests}
+BIN=$TESTS/bin
+PARAMS=/sys/module/sdp_toa/parameters
+STATS=/proc/net/sdp_toa_stats
+TEST_NAME=$(basename "$0" .sh)
+
+LB4=192.0.2.1
+BE4=192.0.2.2
+LB6=2001:db8::1
+BE6=2001:db8::2
+# TCG is slow: generous waits; each tool has its own --timeout too.
+WAIT=${WAIT:-60}
+
+_bg=""			# background pids to stop on exit
+_dmesg_start=$(dmesg 2>/dev/null | wc -l)
+
+log() { echo "# $*"; }
+
+_cleanup() {
+	for p in $_bg; do kill "$p" 2>/dev/null; done
+	_bg=""
+}
+trap _cleanup EXIT
+
+fail() {
+	echo "FAIL: $TEST_NAME: $*"
+	_cleanup
+	exit 1
+}
+
+bg_track() { _bg="$_bg $1"; }
+
+# Kernel messages since this test began.
+dmesg_new() { dmesg | tail -n +$((_dmesg_start + 1)); }
+
+check_dmesg() {
+	if dmesg_new | grep -E 'BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|refcount_t|list_(add|del) corruption|stack-protector|INFO: rcu|Call Trace|kmemleak'; then
+		fail "kernel complained (dmesg above)"
+	fi
+}
+
+pass() {
+	check_dmesg
+	echo "PASS: $TEST_NAME"
+	_cleanup
+	exit 0
+}
+
+# ---- assertions -------------------------------------------------------------
+assert_eq() {	# A B MSG
+	[ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
+}
+assert_ne() {
+	[ "$1" != "$2" ] || fail "$3: got '$1'"
+}
+assert_gt() {	# A B MSG: A > B (integers)
+	[ "$1" -gt "$2" ] 2>/dev/null || fail "$3: $1 is not > $2"
+}
+assert_ge() {
+	[ "$1" -ge "$2" ] 2>/dev/null || fail "$3: $1 is not >= $2"
+}
+assert_grep() {	# PATTERN FILE MSG (extended regex)
+	grep -qE "$1" "$2" || { cat "$2"; fail "$3: no /$1/ in $2"; }
+}
+assert_nogrep() {
+	! grep -E "$1" "$2" || fail "$3: /$1/ found in $2"
+}
+count() {	# PATTERN FILE: matching lines
+	grep -cE "$1" "$2" 2>/dev/null || true
+}
+
+# wait_file PATH [SECS]
+wait_file() {
+	_n=$(( ${2:-$WAIT} * 10 ))
+	while [ ! -e "$1" ]; do
+		_n=$((_n - 1))
+		[ "$_n" -gt 0 ] || fail "timed out waiting for $1"
+		sleep 0.1
+	done
+}
+
+# wait_until SECS CMD...: until CMD succeeds; 1 on timeout (caller decides)
+wait_until() {
+	_n=$(( $1 * 10 ))
+	shift
+	while ! "$@"; do
+		_n=$((_n - 1))
+		[ "$_n" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# ---- topology -----------------------------------------------------------------
+in_lb() { "$IP" netns exec lb "$@"; }
+in_be() { "$IP" netns exec be "$@"; }
+
+topo_up() {
+	"$IP" netns add lb || fail "ip netns add lb"
+	"$IP" netns add be || fail "ip netns add be"
+	"$IP" link add veth-lb netns lb type veth peer name veth-be netns be ||
+		fail "creating the veth pair"
+	"$IP" -n lb addr add $LB4/24 dev veth-lb &&
+	"$IP" -n lb addr add $LB6/64 dev veth-lb nodad &&
+	"$IP" -n be addr add $BE4/24 dev veth-be &&
+	"$IP" -n be addr add $BE6/64 dev veth-be nodad &&
+	"$IP" -n lb link set lo up && "$IP" -n be link set lo up &&
+	"$IP" -n lb link set veth-lb up && "$IP" -n be link set veth-be up ||
+		fail "configuring the topology"
+	# The veth pair comes up asynchronously.
+	wait_until "$WAIT" in_lb ping -c 1 -W 1 $BE4 >/dev/null 2>&1 ||
+		fail "lb cannot ping be"
+}
+
+# ns_sysctl NS KEY VALUE
+ns_sysctl() {
+	"$IP" netns exec "$1" sh -c "echo $3 > /proc/sys/$(echo "$2" | tr . /)" ||
+		fail "sysctl $2=$3 in $1"
+}
+
+# ---- the module ------------------------------------------------------------------
+toa_load() {	# [param=value ...]
+	insmod "$KO" "$@" || fail "insmod $KO $*"
+	[ -d /sys/module/sdp_toa ] || fail "insmod succeeded but no /sys/module/sdp_toa"
+	[ -e "$STATS" ] || fail "module loaded but no $STATS"
+}
+
+toa_load_fails() {	# [param=value ...]: insmod must fail, leave nothing
+	if insmod "$KO" "$@" 2>insmod.err; then
+		rmmod sdp_toa
+		fail "insmod with '$*' succeeded"
+	fi
+	[ ! -d /sys/module/sdp_toa ] || fail "failed insmod '$*' left the module loaded"
+	log "insmod $* refused: $(cat insmod.err)"
+}
+
+toa_unload() {
+	rmmod sdp_toa || fail "rmmod sdp_toa"
+	[ ! -d /sys/module/sdp_toa ] || fail "module still there after rmmod"
+	[ ! -e "$STATS" ] || fail "$STATS still there after rmmod"
+}
+
+# toa_unload_busy: rmmod while other threads may be inside our socket
+# option handlers (which hold a module reference for a moment): retry
+toa_unload_busy() {
+	_i=0
+	while ! rmmod sdp_toa 2>rmmod.err; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 50 ] || fail "rmmod sdp_toa: $(cat rmmod.err)"
+		sleep 0.1
+	done
+	[ "$_i" = 0 ] || log "rmmod needed $((_i + 1)) tries: $(cat rmmod.err)"
+	[ ! -d /sys/module/sdp_toa ] || fail "module still there after rmmod"
+}
+
+toa_stat() {	# NAME -> value
+	awk -v n="$1" '$1 == n { print $2; f = 1 } END { exit !f }' "$STATS" ||
+		fail "no counter $1 in $STATS"
+}
+
+toa_stats_dump() { sed 's/^/#   /' "$STATS"; }
+
+toa_param() { cat "$PARAMS/$1" || fail "no parameter $1"; }
+
+# toa_param_set NAME VALUE: returns the write's status (no fail)
+toa_param_set() { echo "$2" > "$PARAMS/$1"; }
+
+# wait_live_zero [SECS]: sockets_live must drain to 0
+wait_live_zero() {
+	_live_zero() { [ "$(toa_stat sockets_live)" = 0 ]; }
+	wait_until "${1:-$WAIT}" _live_zero ||
+		{ toa_stats_dump; in_lb "$SS" -tan 2>/dev/null | head -20;
+		  fail "sockets_live stuck at $(toa_stat sockets_live)"; }
+}
+
+# ---- programs ---------------------------------------------------------------------
+# Background programs are started as '"$IP" netns exec NS PROG &' so that $!
+# is the program itself (ip execs it), which kill and wait then reach.
+# server_start NAME ARGS...: toa_server in be, NAME.out, waits until listening
+server_start() {
+	_name=$1
+	shift
+	rm -f "$_name.rdy"
+	# "$IP" itself, not in_be: a backgrounded function is a subshell, and
+	# $! would then not be the program's pid
+	"$IP" netns exec be "$BIN/toa_server" --ready "$_name.rdy" \
+		--timeout 100 "$@" >"$_name.out" 2>&1 &
+	echo $! >"$_name.pid"
+	bg_track $!
+	wait_file "$_name.rdy"
+}
+
+# server_wait NAME: the server must have exited 0
+server_wait() {
+	wait "$(cat "$1.pid")"
+	_rc=$?
+	sed "s/^/# $1: /" "$1.out"
+	[ "$_rc" = 0 ] || fail "server $1 failed (exit $_rc)"
+}
+
+# client NAME ARGS...: toa_client in lb, must exit 0 (output in NAME.out)
+client() {
+	_name=$1
+	shift
+	in_lb "$BIN/toa_client" --timeout 100 "$@" >"$_name.out" 2>&1
+	_rc=$?
+	sed "s/^/# $_name: /" "$_name.out" | tail -20
+	[ "$_rc" = 0 ] || fail "client $_name failed (exit $_rc): $(tail -3 "$_name.out")"
+}
+
+# client_bg NAME ARGS...: same, in the background; client_wait NAME
+client_bg() {
+	_name=$1
+	shift
+	"$IP" netns exec lb "$BIN/toa_client" --timeout 100 "$@" \
+		>"$_name.out" 2>&1 &
+	echo $! >"$_name.pid"
+	bg_track $!
+}
+client_wait() {
+	wait "$(cat "$1.pid")"
+	_rc=$?
+	sed "s/^/# $1: /" "$1.out" | tail -20
+	[ "$_rc" = 0 ] || fail "client $1 failed (exit $_rc): $(tail -3 "$1.out")"
+}
+
+# sniff_start [NAME [toa_sniff args...]]: capture on be's veth into NAME.txt
+sniff_start() {
+	_name=${1:-cap}
+	[ $# -gt 0 ] && shift
+	rm -f "$_name.rdy"
+	"$IP" netns exec be "$BIN/toa_sniff" -i veth-be -o "$_name.txt" \
+		--ready "$_name.rdy" "$@" 2>"$_name.err" &
+	echo $! >"$_name.sniffpid"
+	bg_track $!
+	wait_file "$_name.rdy"
+}
+
+sniff_stop() {	# [NAME]
+	_name=${1:-cap}
+	# let the last segments of a closing connection reach the wire
+	sleep 0.3
+	kill -TERM "$(cat "$_name.sniffpid")"
+	wait "$(cat "$_name.sniffpid")" || fail "toa_sniff $_name failed: $(cat "$_name.err")"
+	grep -q '^# end ' "$_name.txt" || fail "capture $_name has no end line"
+	log "capture $_name: $(grep -vc '^#' "$_name.txt") segments, $(tail -1 "$_name.txt")"
+}
+
+# check NAME toa_check-args...: the capture must pass
+check() {
+	_name=$1
+	shift
+	"$BIN/toa_check" "$_name.txt" "$@" >"$_name.check" 2>&1
+	_rc=$?
+	sed "s/^/# check $_name: /" "$_name.check" | tail -45
+	[ "$_rc" = 0 ] || fail "toa_check $* on $_name found violations"
+}
+
+# check_fails NAME toa_check-args...: the capture must NOT pass
+check_fails() {
+	_name=$1
+	shift
+	if "$BIN/toa_check" "$_name.txt" "$@" >"$_name.check" 2>&1; then
+		cat "$_name.check"
+		fail "toa_check $* on $_name passed, expected violations"
+	fi
+}
+
+# toa_segs NAME PATTERN: capture lines with a TOA matching PATTERN
+toa_segs() { grep -cE " toa=$2" "$1.txt" || true; }

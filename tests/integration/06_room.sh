@@ -1,0 +1,64 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# 6. Room in the TCP header (40 bytes of options).
+#    a) TCP MD5 (20 bytes with padding; Linux then sends no timestamps) and a
+#       20-byte TOA fill the 40 bytes exactly: TOA still goes, nothing is
+#       skipped.
+#    b) Timestamps (12) + SACK blocks (12+) leave no room for a 20-byte TOA:
+#       those segments go without it, pkts_no_room counts them, every option
+#       area stays well formed, the transfer completes. SACK blocks come from
+#       loss on the backend's side (netem, segment by segment).
+. /tests/lib.sh
+
+topo_up
+toa_load
+nr=$(toa_stat pkts_no_room)
+
+log "a) MD5 + 20-byte TOA = 40 bytes"
+server_start s1 --listen "[::]:8081" --count 1 --expect 101000 --reply 100 \
+	--md5 sdp-toa-test --md5-peer $LB6
+sniff_start c1
+client k1 --dst "[$BE6]:8081" --md5 sdp-toa-test \
+	--tag "[2001:db8:c::7]:4001" --send 1000 --recv 100 --send2 100000 \
+	--expect-recv 100
+server_wait s1
+sniff_stop c1
+assert_gt "$(count 'opts=[^ ]*19/18' c1.txt)" 5 "segments with the MD5 option"
+check c1 --mode handshake --len 20 --addr 2001:db8:c::7 --port 4001 \
+	--mtu 1500 --min-with 2
+assert_eq "$(toa_stat pkts_no_room)" "$nr" "pkts_no_room with MD5 + TOA (fits)"
+
+log "b) timestamps + SACK + 20-byte TOA (inject=always, 2% loss backend->lb)"
+toa_param_set inject always || fail "inject=always"
+# per-segment loss (no GSO super-segments on be), so the client sees holes
+in_be "$ETHTOOL" -K veth-be tso off gso off >/dev/null 2>&1 ||
+	log "ethtool -K veth-be tso off gso off failed; losses will be coarser"
+in_be "$TC" qdisc add dev veth-be root netem loss 2% || fail "netem on be"
+server_start s2 --listen "[::]:8082" --count 3 --expect 1000 --reply 3000000
+sniff_start c2
+# loss is random: up to three transfers until the client has sent SACKs
+for i in 1 2 3; do
+	client k2 --dst "[$BE6]:8082" --tag "[2001:db8:c::8]:4002" --send 1000 \
+		--expect-recv 3000000
+	sleep 0.3
+	[ "$(count "src=$LB6 .* opts=[^ ]*5/(10|18|26|34)" c2.txt)" -gt 0 ] && break
+done
+if [ "$i" = 3 ]; then
+	server_wait s2
+else	# it waits for connections that will not come
+	kill "$(cat s2.pid)"
+	wait "$(cat s2.pid)"
+fi
+sniff_stop c2
+in_be "$TC" qdisc del dev veth-be root
+assert_gt "$(count "src=$LB6 .* opts=[^ ]*5/(10|18|26|34)" c2.txt)" 0 \
+	"client segments with SACK blocks"
+check c2 --mode always --len 20 --addr 2001:db8:c::8 --port 4002 \
+	--mtu 1500 --expect-no-room
+grown=$(( $(toa_stat pkts_no_room) - nr ))
+assert_gt "$grown" 0 "pkts_no_room growth"
+# every segment the capture saw going without TOA for want of room, once
+assert_eq "$grown" "$(grep -o 'noroom=[0-9]*' c2.check | cut -d= -f2)" \
+	"pkts_no_room growth vs. segments without room in the capture"
+wait_live_zero
+pass
