@@ -32,7 +32,7 @@ pkg_rpm_date = $(shell LC_ALL=C date -u -d @$(pkg_epoch) '+%a %b %d %Y')
 pkg_dkms_files = Makefile dkms.conf VERSION \
 	$(notdir $(wildcard $(pkg_top)/*.c $(pkg_top)/*.h))
 # The DEB and RPM source trees: that, plus the docs and packaging files.
-pkg_src_files = $(pkg_dkms_files) README.md docs/INSTALL.md \
+pkg_src_files = $(pkg_dkms_files) README.md docs/INSTALL.md docs/sdp_toa.4 \
 	packaging/common/modprobe-sdp_toa.conf \
 	packaging/common/modules-load-sdp_toa.conf
 

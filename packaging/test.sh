@@ -337,6 +337,7 @@ if [[ -f $deb ]]; then
 		 /etc/modprobe.d/sdp_toa.conf /etc/modules-load.d/sdp_toa.conf; do
 		want "no $f" grep -qxF "$f" "$W/deb.files"
 	done
+	want "no man page sdp_toa(4)" grep -q '^/usr/share/man/man4/sdp_toa\.4' "$W/deb.files"
 	want "conffiles are not the modprobe.d and modules-load.d files" \
 		diff <(sort "$W/deb.conffiles") <(printf '%s\n' /etc/modprobe.d/sdp_toa.conf /etc/modules-load.d/sdp_toa.conf)
 	want "modprobe.d file does not show 'options sdp_toa kind='" \
@@ -577,6 +578,7 @@ if [[ -n $rpmf ]]; then
 		 /etc/modules-load.d/sdp_toa.conf; do
 		want "no $f" grep -qxF "$f" "$W/rpm.files"
 	done
+	want "no man page sdp_toa(4)" grep -q '^/usr/share/man/man4/sdp_toa\.4' "$W/rpm.files"
 	want "the /etc files are not %config" \
 		diff <(sort "$W/rpm.config") <(printf '%s\n' /etc/modprobe.d/sdp_toa.conf /etc/modules-load.d/sdp_toa.conf)
 	want "no Requires: dkms" grep -qx 'dkms' "$W/rpm.requires"
