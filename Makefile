@@ -102,7 +102,8 @@ deps:
 	scripts/deps.sh
 
 # Boot the guest and run tests/integration/*.sh (make check does this too).
-guest:
+# Boots what it just built: the module and the programs the tests run.
+guest: modules tests
 	scripts/run-guest.sh
 
 # The one-command demo (scripts/demo.sh: client -> toa_proxy -> backend).
