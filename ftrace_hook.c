@@ -137,13 +137,11 @@ static int ftrace_hook_register_entry(struct ftrace_hook *hook)
 	hook->ops.flags = COMPAT_FTRACE_ARGS_FLAGS | COMPAT_FTRACE_PERMANENT |
 			  COMPAT_FTRACE_NO_GUARD;
 
+	/* -EINVAL: no traceable function of that exact name. */
 	err = ftrace_set_filter(&hook->ops, (unsigned char *)name,
 				strlen(name), 1);
-	if (err) {
-		pr_err("cannot hook %s: not a traceable function on this kernel (inlined, or only a compiler clone such as %s.isra.0) (%d)\n",
-		       hook->name, hook->name, err);
-		return err;
-	}
+	if (err)
+		return err == -EINVAL ? -ENOENT : err;
 	err = register_ftrace_function(&hook->ops);
 	if (err) {
 		ftrace_free_filter(&hook->ops);
@@ -169,10 +167,7 @@ static int ftrace_hook_register_return(struct ftrace_hook *hook)
 	hook->krp.maxactive = max_t(int, 64, 16 * num_possible_cpus());
 
 	err = register_kretprobe(&hook->krp);
-	if (err == -ENOENT)
-		pr_err("cannot hook %s: no such symbol on this kernel (inlined, or only a compiler clone such as %s.isra.0)\n",
-		       hook->name, hook->name);
-	else if (err)
+	if (err && err != -ENOENT)
 		pr_err("cannot hook %s: kretprobe registration failed (%d)\n",
 		       hook->name, err);
 	return err;
@@ -190,6 +185,15 @@ static int ftrace_hook_register(struct ftrace_hook *hook)
 		err = hook->pre && hook->post ?
 		      ftrace_hook_register_return(hook) : -EINVAL;
 	hook->registered = !err;
+	if (err != -ENOENT)
+		return err;
+	if (hook->optional) {
+		pr_info("%s cannot be hooked on this kernel (inlined, or only a compiler clone): going on without it\n",
+			hook->name);
+		return 0;
+	}
+	pr_err("cannot hook %s: not a traceable function on this kernel (inlined, or only a compiler clone such as %s.isra.0)\n",
+	       hook->name, hook->name);
 	return err;
 }
 
@@ -264,8 +268,14 @@ unsigned long ftrace_hook_missed(const struct ftrace_hook *hooks, size_t count)
 	unsigned long n = 0;
 	size_t i;
 
+	/*
+	 * krp.nmissed: no instance was free. kp.nmissed: the probe hit while
+	 * another kprobe ran on that CPU (e.g. a softirq transmit interrupting
+	 * a process-context one inside its handler); kprobes skip such hits.
+	 */
 	for (i = 0; i < count; i++)
 		if (hooks[i].type == FTRACE_HOOK_RETURN)
-			n += READ_ONCE(hooks[i].krp.nmissed);
+			n += READ_ONCE(hooks[i].krp.nmissed) +
+			     READ_ONCE(hooks[i].krp.kp.nmissed);
 	return n;
 }

@@ -36,6 +36,12 @@ struct ftrace_hook {
 	unsigned int nargs;		/* arguments to fetch, at most 6 */
 	/* Keep running while hooks are disabled, to finish work begun. */
 	bool always;
+	/*
+	 * The caller can do without this hook: if the function cannot be
+	 * hooked on this kernel (inlined, only a clone), registration goes on
+	 * without it and ->registered says so.
+	 */
+	bool optional;
 
 	/* FTRACE_HOOK_ENTRY */
 	void (*entry)(const unsigned long *args);
@@ -61,7 +67,8 @@ struct ftrace_hook {
 /*
  * Register @count hooks in table order. On failure the ones already
  * registered are removed again, a one-line reason is logged, and a negative
- * errno is returned: never half-hooked.
+ * errno is returned: never half-hooked. An optional hook whose function does
+ * not exist as such on this kernel is skipped (and says so in the log).
  */
 int ftrace_hook_multi_register(struct ftrace_hook *hooks, size_t count);
 

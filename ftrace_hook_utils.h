@@ -11,11 +11,11 @@
 /* The n-th argument of the hooked call, as the type the function takes. */
 #define FTRACE_HOOK_ARG(args, n, type)	((type)(args)[n])
 
-#define FTRACE_HOOK_ENTRY_DEF(_name, _nargs, _entry, _always)		\
+#define FTRACE_HOOK_ENTRY_DEF(_name, _nargs, _entry, _always, _optional) \
 	{								\
 		.name = (_name), .type = FTRACE_HOOK_ENTRY,		\
 		.nargs = (_nargs), .entry = (_entry),			\
-		.always = (_always),					\
+		.always = (_always), .optional = (_optional),		\
 	}
 
 #define FTRACE_HOOK_RETURN_DEF(_name, _nargs, _pre, _post, _data, _drain) \

@@ -15,7 +15,10 @@
  *          th + doff * 4 - len, which TCP's own options never reach.
  *
  * tcp_current_mss() calls tcp_established_options(sk, NULL, ...) to size
- * segments; it gets the same answer, so segments stay within the MTU.
+ * segments; it gets room for TOA whenever TOA is wanted (even when TCP's
+ * options leave none at that moment), and a segment with payload never gets
+ * more option bytes than its sizing made room for, so segments stay within
+ * the MTU.
  * tcp_v4_destroy_sock() runs for every TCP socket (IPv4 and IPv6) that is
  * destroyed, and drops its tag.
  */
@@ -34,11 +37,42 @@
 
 /* What the entry of tcp_established_options() hands to its return. */
 struct toa_reserve {
-	struct toa_sock *ts;	/* NULL when sizing (skb == NULL) */
+	struct toa_sock *ts;
+	struct sk_buff *skb;	/* NULL when sizing */
 	const void *opts;
+	bool sizing;		/* tcp_current_mss(): skb == NULL */
+	bool wanted;		/* TOA wanted (sizing: in what it sizes) */
+	bool data;		/* the segment carries payload */
 	u8 len;
 	u8 bytes[TOA_OPT_LEN_MAX];
 };
+
+/* The write hook is in place (else the return hook writes, see below). */
+static bool toa_write_hooked;
+
+static void toa_count_sent(unsigned int len)
+{
+	toa_stat_inc(len == TOA_OPT_LEN_V4 ? TOA_STAT_PKTS_V4 :
+					     TOA_STAT_PKTS_V6);
+}
+
+/*
+ * Where tcp_options_write() cannot be hooked (inlined, as in Debian's 6.12
+ * kernels), write the option from the return hook: __tcp_transmit_skb()
+ * pushes the TCP header, options included, right in front of skb->data,
+ * so the tail of the option area is the @len bytes just before it. TCP
+ * writes its own options from the front and never reaches them.
+ */
+static bool toa_write_now(const struct toa_reserve *r, unsigned int used)
+{
+	if (skb_headroom(r->skb) < sizeof(struct tcphdr) + used + r->len) {
+		toa_stat_inc(TOA_STAT_PKTS_NO_ROOM);
+		return false;
+	}
+	memcpy(r->skb->data - r->len, r->bytes, r->len);
+	toa_count_sent(r->len);
+	return true;
+}
 
 static bool toa_segment_wanted(struct sock *sk, const struct sk_buff *skb)
 {
@@ -64,40 +98,74 @@ static bool toa_reserve_pre(const unsigned long *args, void *data)
 	struct toa_reserve *r = data;
 	struct toa_sock *ts;
 	bool watch = false;
+	bool wanted;
 
 	rcu_read_lock();
 	ts = toa_sock_lookup(sk);
-	if (!ts || !toa_segment_wanted(sk, skb))
+	if (!ts)
 		goto out;
-	if (compat_tail_taken(tcp_sk(sk))) {
+	wanted = toa_segment_wanted(sk, skb);
+	if (wanted && compat_tail_taken(tcp_sk(sk))) {
 		if (skb)
 			toa_stat_inc(TOA_STAT_PKTS_NO_ROOM);
-		goto out;
+		wanted = false;
 	}
-	r->ts = skb ? ts : NULL;
+	/* Sizing is watched either way: it records the room it made. */
+	if (!wanted && skb)
+		goto out;
+	r->ts = ts;
+	r->sizing = !skb;
+	r->wanted = wanted;
+	r->data = skb && skb->len;
+	r->skb = skb;
 	r->opts = FTRACE_HOOK_ARG(args, 2, const void *);
-	r->len = toa_opt_encode(r->bytes, &ts->client, compat_conn_v6(sk),
-				READ_ONCE(toa_cfg.kind),
-				READ_ONCE(toa_cfg.kind6));
+	if (wanted)
+		r->len = toa_opt_encode(r->bytes, &ts->client,
+					compat_conn_v6(sk),
+					READ_ONCE(toa_cfg.kind),
+					READ_ONCE(toa_cfg.kind6));
 	watch = true;
 out:
 	rcu_read_unlock();
 	return watch;
 }
 
-/* tcp_established_options() return: @ret is what TCP's options take. */
+/*
+ * tcp_established_options() return: @ret is what TCP's options take.
+ *
+ * Sizing must cover every segment it sizes, and TCP's options can shrink
+ * between segments of one transmit loop: the first segment sent clears a
+ * D-SACK block (8 bytes), after which a 20-byte TOA fits where it did not
+ * (12 bytes more header than sized for: the IP layer drops such a segment).
+ * So sizing makes room for TOA whenever TOA is wanted, up to the 40 option
+ * bytes (while SACK blocks are around, segments may be up to 16 bytes short
+ * of the MSS, never too long), and records that room; a segment with
+ * payload then gets TOA only within it (this also covers inject changing
+ * between sizing and sending).
+ */
 static unsigned long toa_reserve_post(unsigned long ret, void *data)
 {
 	struct toa_reserve *r = data;
 	unsigned int used = ret;
 
-	if ((used & 3) || !toa_fits(used, r->len)) {
-		if (r->ts)
-			toa_stat_inc(TOA_STAT_PKTS_NO_ROOM);
+	if (r->sizing) {
+		if (r->wanted && !(used & 3))
+			ret = min_t(unsigned int, used + r->len,
+				    TOA_TCP_OPT_SPACE);
+		r->ts->sized = ret;
+		r->ts->sizing_unseen = false;
 		return ret;
 	}
-	if (r->ts)
+	if ((used & 3) || !toa_fits(used, r->len) ||
+	    (r->data && (r->ts->sizing_unseen ||
+			 used + r->len > r->ts->sized))) {
+		toa_stat_inc(TOA_STAT_PKTS_NO_ROOM);
+		return ret;
+	}
+	if (READ_ONCE(toa_write_hooked))
 		toa_pending_set(r->ts, r->opts, r->bytes, r->len);
+	else if (!toa_write_now(r, used))
+		return ret;
 	return ret + r->len;
 }
 
@@ -122,11 +190,29 @@ static void toa_write(const unsigned long *args)
 	if (p->opts == compat_optw_opts(args) && !th->syn &&
 	    hlen >= sizeof(*th) + p->len) {
 		memcpy((u8 *)th + hlen - p->len, p->bytes, p->len);
-		toa_stat_inc(p->len == TOA_OPT_LEN_V4 ? TOA_STAT_PKTS_V4 :
-							 TOA_STAT_PKTS_V6);
+		toa_count_sent(p->len);
 	}
 	toa_pending_drop(ts);
 out:
+	rcu_read_unlock();
+}
+
+/*
+ * tcp_current_mss(sk) entry: a sizing begins. The return hook sees the
+ * tcp_established_options() call in it, unless the kretprobe misses that
+ * call (a kprobe hit while another kprobe runs on the CPU is skipped: a
+ * softirq transmit interrupting a process-context one in its handler). A
+ * missed sizing made no room for TOA: until the next sizing is seen,
+ * segments with payload go without TOA rather than over the MTU.
+ */
+static void toa_sizing(const unsigned long *args)
+{
+	struct toa_sock *ts;
+
+	rcu_read_lock();
+	ts = toa_sock_lookup(FTRACE_HOOK_ARG(args, 0, struct sock *));
+	if (ts)
+		ts->sizing_unseen = true;
 	rcu_read_unlock();
 }
 
@@ -152,14 +238,22 @@ static void toa_reserve_drain(void)
 			toa_sock_pending());
 }
 
+enum { TOA_HOOK_DESTROY, TOA_HOOK_WRITE, TOA_HOOK_SIZING, TOA_HOOK_RESERVE };
+
 /* Registered in order, removed in reverse: reserving stops first. */
 static struct ftrace_hook toa_hook_table[] = {
-	FTRACE_HOOK_ENTRY_DEF("tcp_v4_destroy_sock", 1, toa_destroy, true),
-	FTRACE_HOOK_ENTRY_DEF("tcp_options_write", COMPAT_OPTW_NARGS,
-			      toa_write, true),
-	FTRACE_HOOK_RETURN_DEF("tcp_established_options", 3, toa_reserve_pre,
-			       toa_reserve_post, struct toa_reserve,
-			       toa_reserve_drain),
+	[TOA_HOOK_DESTROY] = FTRACE_HOOK_ENTRY_DEF("tcp_v4_destroy_sock", 1,
+						   toa_destroy, true, false),
+	[TOA_HOOK_WRITE] = FTRACE_HOOK_ENTRY_DEF("tcp_options_write",
+						 COMPAT_OPTW_NARGS, toa_write,
+						 true, true),
+	[TOA_HOOK_SIZING] = FTRACE_HOOK_ENTRY_DEF("tcp_current_mss", 1,
+						  toa_sizing, true, true),
+	[TOA_HOOK_RESERVE] = FTRACE_HOOK_RETURN_DEF("tcp_established_options",
+						    3, toa_reserve_pre,
+						    toa_reserve_post,
+						    struct toa_reserve,
+						    toa_reserve_drain),
 };
 
 int toa_hooks_init(void)
@@ -168,9 +262,11 @@ int toa_hooks_init(void)
 
 	err = ftrace_hook_multi_register(toa_hook_table,
 					 ARRAY_SIZE(toa_hook_table));
-	if (!err)
-		ftrace_hook_enable();
-	return err;
+	if (err)
+		return err;
+	toa_write_hooked = toa_hook_table[TOA_HOOK_WRITE].registered;
+	ftrace_hook_enable();
+	return 0;
 }
 
 void toa_hooks_exit(void)

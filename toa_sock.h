@@ -27,6 +27,17 @@ struct toa_sock {
 	const struct sock *sk;		/* key: the socket, while it lives */
 	struct toa_addr client;
 	struct toa_pending pending;
+	/*
+	 * Option bytes (TCP's and TOA's) the last sizing of segments,
+	 * tcp_current_mss(), made room for: a segment with payload never
+	 * gets more (see toa_reserve_post()).
+	 */
+	u8 sized;
+	/*
+	 * A sizing began that the return hook did not see (see toa_sizing()):
+	 * until the next one is seen, segments with payload go without TOA.
+	 */
+	bool sizing_unseen;
 	struct rcu_head rcu;
 };
 
