@@ -35,6 +35,47 @@
 #error "sdp_toa needs CONFIG_DYNAMIC_FTRACE and CONFIG_KRETPROBES"
 #endif
 
+/*
+ * Entry callbacks read the hooked function's arguments: they need ftrace to
+ * save registers (WITH_REGS; x86 since 3.7, arm64 5.5 - 6.1) or arguments
+ * (WITH_ARGS; arm64 6.2+, x86 5.11+). arm64 before 5.5 has neither.
+ */
+#if !defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS) && \
+	!defined(CONFIG_DYNAMIC_FTRACE_WITH_ARGS)
+#error "sdp_toa needs CONFIG_DYNAMIC_FTRACE_WITH_REGS or _WITH_ARGS (arm64: Linux 5.5 or newer)"
+#endif
+
+/*
+ * regs_get_kernel_argument() is 4.20+ (x86_64, arm64). Older x86_64
+ * kernels (el7's 3.10, 4.4 - 4.19) get it here; the rename keeps a vendor
+ * backport of it from clashing with this one.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(4, 20, 0) && defined(CONFIG_X86_64)
+#define regs_get_kernel_argument compat_regs_get_kernel_argument
+static inline unsigned long regs_get_kernel_argument(struct pt_regs *regs,
+						     unsigned int n)
+{
+	switch (n) {
+	case 0:
+		return regs->di;
+	case 1:
+		return regs->si;
+	case 2:
+		return regs->dx;
+	case 3:
+		return regs->cx;
+	case 4:
+		return regs->r8;
+	case 5:
+		return regs->r9;
+	default:
+		return 0;	/* on the stack: no hook here takes more than 5 */
+	}
+}
+#elif LINUX_VERSION_CODE < KERNEL_VERSION(4, 20, 0)
+#error "sdp_toa supports x86_64 only before Linux 4.20"
+#endif
+
 /* ---- ftrace callbacks -------------------------------------------------- */
 
 /* 5.11 passes struct ftrace_regs to callbacks instead of struct pt_regs. */
@@ -93,11 +134,24 @@ compat_ftrace_arg(compat_ftrace_regs_t *fregs, unsigned int n)
 #define COMPAT_FTRACE_NO_GUARD	FTRACE_OPS_FL_RECURSION_SAFE
 #endif
 
+/*
+ * ftrace_free_filter() is exported from 6.2 (and some 6.1.y): before, a
+ * reset with an empty pattern empties the filter (its small hash table
+ * stays allocated until the module's ops go away: a few bytes per unload).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define ftrace_free_filter compat_ftrace_free_filter
+static inline void ftrace_free_filter(struct ftrace_ops *ops)
+{
+	ftrace_set_filter(ops, NULL, 0, 1);
+}
+#endif
+
 /* Wait until no task can still be running in an ftrace trampoline. */
 static inline void compat_synchronize_tasks(void)
 {
 #if defined(CONFIG_TASKS_RCU) && \
-	(LINUX_VERSION_CODE >= KERNEL_VERSION(4, 19, 0) || COMPAT_IS_EL7)
+	LINUX_VERSION_CODE >= KERNEL_VERSION(4, 19, 0)	/* el7 has no Tasks RCU */
 	synchronize_rcu_tasks();
 #else
 	synchronize_rcu();

@@ -18,6 +18,11 @@
 #                        (toa_proxy, ...) joins tests/bin/ in /tests/bin
 #   EXTRA_GUEST_MODULES  more kernel modules to ship, e.g. "ifb dummy"
 #                        (tests/guest/modules, one name a line, is read too)
+#   GUEST_MODROOT        root holding lib/modules/<release> of the guest
+#                        kernel (default /; scripts/guest-kernel.sh prints it)
+#   GUEST_SYSROOT        root of a foreign (e.g. arm64) userland to take
+#                        busybox, iproute2, ethtool, tcpdump, setpriv and
+#                        their libraries from, instead of this host's
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -27,11 +32,23 @@ TESTS_SRC=${TESTS_SRC:-$ROOT/tests}
 EXAMPLES_SRC=${EXAMPLES_SRC:-$ROOT/examples}
 ver=$(guest_release)
 moddir=/lib/modules/$ver
-[[ -d $moddir/kernel ]] ||
-	die "no $moddir/kernel: install linux-image-$ver (make deps installs linux-image-amd64)"
+GUEST_MODROOT=${GUEST_MODROOT:-}
+GUEST_SYSROOT=${GUEST_SYSROOT:-}
+srcmod=$GUEST_MODROOT$moddir	# where the guest kernel's modules are read
+modroot_opt=()
+[[ -n $GUEST_MODROOT ]] && modroot_opt=(-d "$GUEST_MODROOT")
+[[ -d $srcmod/kernel ]] ||
+	die "no $srcmod/kernel: install linux-image-$ver (make deps installs linux-image-amd64)"
 
 busybox=$(command -v busybox || true)
 [[ -n $busybox ]] || die "busybox not found (apt-get install busybox-static)"
+# The applet list comes from the host's busybox (same Debian package,
+# same configuration); the binary shipped is the sysroot's when there is one.
+applets=$("$busybox" --list)
+if [[ -n $GUEST_SYSROOT ]]; then
+	busybox=$GUEST_SYSROOT/bin/busybox
+	[[ -x $busybox ]] || die "no $busybox (scripts/guest-kernel.sh unpacks busybox-static)"
+fi
 # A dynamic busybox would need its libraries and would silently shadow the
 # static one's applet set; insist on busybox-static.
 if ldd "$busybox" >/dev/null 2>&1; then
@@ -53,15 +70,56 @@ ln -s ../bin "$stage/usr/bin"
 ln -s ../bin "$stage/usr/sbin"
 mkdir -p "$stage/var" && ln -s ../run "$stage/var/run"	# ip netns uses /var/run/netns
 cp "$busybox" "$stage/bin/busybox"
-for applet in $("$busybox" --list); do
+for applet in $applets; do
 	[[ $applet == busybox ]] || ln -sf busybox "$stage/bin/$applet"
 done
 
 # Copy a dynamically linked program and, at the same absolute paths as on
 # this host, every library ldd resolves plus the loader, so the program
 # runs in the guest with no ld.so.conf or LD_LIBRARY_PATH.
+# With GUEST_SYSROOT, a foreign program: follow its ELF NEEDED entries
+# (and interpreter) inside the sysroot instead of asking ldd.
+sysroot_real() {	# sysroot_real PATH: PATH with links resolved inside the sysroot
+	local p=$1 l n=0
+	while [[ -L $p && $n -lt 20 ]]; do
+		l=$(readlink "$p")
+		case $l in
+		/*) p=$GUEST_SYSROOT$l ;;
+		*)  p=$(dirname "$p")/$l ;;
+		esac
+		n=$((n + 1))
+	done
+	echo "$p"
+}
+sysroot_lib() {	# sysroot_lib NAME: path (inside the sysroot) of library NAME
+	local d
+	for d in "$GUEST_SYSROOT"/lib/*-linux-gnu "$GUEST_SYSROOT"/usr/lib/*-linux-gnu \
+		 "$GUEST_SYSROOT"/lib "$GUEST_SYSROOT"/usr/lib; do
+		[[ -e $d/$1 ]] && { echo "${d#"$GUEST_SYSROOT"}/$1"; return 0; }
+	done
+	return 1
+}
+copy_libs_sysroot() {
+	local f=$1 lib path interp
+	interp=$(readelf -lW "$f" 2>/dev/null |
+		 sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+	if [[ -n $interp && ! -e $stage$interp ]]; then
+		mkdir -p "$stage$(dirname "$interp")"
+		cp -L "$(sysroot_real "$GUEST_SYSROOT$interp")" "$stage$interp"
+	fi
+	for lib in $(readelf -dW "$f" 2>/dev/null |
+		     sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+		path=$(sysroot_lib "$lib") ||
+			die "$lib (needed by $(basename "$f")) not in $GUEST_SYSROOT"
+		[[ -e $stage$path ]] && continue
+		mkdir -p "$stage$(dirname "$path")"
+		cp -L "$(sysroot_real "$GUEST_SYSROOT$path")" "$stage$path"
+		copy_libs_sysroot "$stage$path"
+	done
+}
 copy_libs() {
 	local f=$1 lib
+	if [[ -n $GUEST_SYSROOT ]]; then copy_libs_sysroot "$f"; return; fi
 	ldd "$f" >/dev/null 2>&1 || return 0	# static: nothing to do
 	for lib in $(ldd "$f" | awk '/=> \//{print $3} /^[[:space:]]*\//{print $1}'); do
 		[[ -e $stage$lib ]] && continue
@@ -70,7 +128,18 @@ copy_libs() {
 	done
 }
 copy_prog() {	# copy_prog PROGRAM DESTDIR
-	local p
+	local p d
+	if [[ -n $GUEST_SYSROOT ]]; then
+		for d in usr/sbin usr/bin sbin bin; do
+			p=$(sysroot_real "$GUEST_SYSROOT/$d/$1")
+			[[ -f $p && -x $p ]] && break
+			p=
+		done
+		[[ -n $p ]] || die "$1 not in $GUEST_SYSROOT"
+		cp -L "$p" "$stage$2/"
+		copy_libs "$p"
+		return
+	fi
 	p=$(command -v "$1" 2>/dev/null || true)
 	[[ -z $p && -x /usr/sbin/$1 ]] && p=/usr/sbin/$1
 	[[ -n $p ]] || die "$1 not found on this host (make deps)"
@@ -83,10 +152,11 @@ for p in ip tc ss; do copy_prog "$p" /opt/iproute2; done
 # setpriv: busybox's lacks --reuid/--regid; tests call /opt/tools/setpriv.
 for p in ethtool tcpdump setpriv; do copy_prog "$p" /opt/tools; done
 # tc's netem delay distribution tables.
-for d in /usr/lib/x86_64-linux-gnu/tc /usr/lib/tc; do
-	[[ -d $d ]] && mkdir -p "$stage$d" && cp -a "$d/." "$stage$d/"
+for d in "$GUEST_SYSROOT"/usr/lib/*-linux-gnu/tc "$GUEST_SYSROOT"/usr/lib/tc; do
+	[[ -d $d ]] || continue
+	mkdir -p "$stage${d#"$GUEST_SYSROOT"}" && cp -a "$d/." "$stage${d#"$GUEST_SYSROOT"}/"
 done
-[[ -d /etc/iproute2 ]] && cp -a /etc/iproute2 "$stage/etc/"
+[[ -d $GUEST_SYSROOT/etc/iproute2 ]] && cp -a "$GUEST_SYSROOT/etc/iproute2" "$stage/etc/"
 
 # Users: root, nobody/nogroup for privilege tests, group toa (4242), and
 # tcpdump, the user Debian's tcpdump drops to after opening the device.
@@ -120,11 +190,11 @@ if [[ -f $MODULE_KO ]]; then
 fi
 : >"$stage/lib/modules-extra/order"
 for m in "${wanted[@]}"; do
-	modprobe -S "$ver" --show-depends "$m" >"$stage/deps.tmp" 2>&1 ||
+	modprobe "${modroot_opt[@]}" -S "$ver" --show-depends "$m" >"$stage/deps.tmp" 2>&1 ||
 		die "module $m not found for $ver: $(cat "$stage/deps.tmp")"
 	while read -r kind path _; do
 		[[ $kind == insmod ]] || continue	# "builtin NAME": nothing to ship
-		rel=${path#"$moddir"/}
+		rel=${path#"$srcmod"/}
 		name=$(basename "$path"); name=${name%%.ko*}
 		dst=$stage$moddir/${rel%%.ko*}.ko
 		[[ -f $dst ]] && continue
@@ -141,8 +211,9 @@ for m in "${wanted[@]}"; do
 	done <"$stage/deps.tmp"
 done
 rm -f "$stage/deps.tmp"
+mkdir -p "$stage$moddir"	# nothing shipped yet when all are built in
 for f in modules.builtin modules.builtin.modinfo modules.order; do
-	[[ -f $moddir/$f ]] && cp "$moddir/$f" "$stage$moddir/"
+	[[ -f $srcmod/$f ]] && cp "$srcmod/$f" "$stage$moddir/"
 done
 # modules.dep for the guest, so busybox modprobe and the kernel's own
 # request_module (e.g. "tc qdisc add ... netem") find what we shipped.

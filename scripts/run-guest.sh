@@ -18,6 +18,12 @@
 #   VM_ACCEL=kvm    use KVM instead of TCG (KVM hangs on our machines)
 #   VERBOSE=1       echo the whole console while it runs
 #   BUILD_DIR       where runs go (default: build/ of this tree)
+#   GUEST_MEM       guest RAM, qemu -m syntax (default 1024M; make bench: 3G)
+#   GUEST_ARCH      x86_64 (default; amd64 too) or arm64: qemu-system-aarch64
+#                   -M virt, console ttyAMA0
+#   GUEST_MODROOT   root holding the guest kernel's boot/ and lib/modules/
+#                   (default /); GUEST_SYSROOT: a foreign userland
+#                   (mkinitramfs.sh); scripts/guest-kernel.sh prints both
 set -uo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -29,10 +35,17 @@ fail_early() { echo "FAIL guest: $*"; exit 1; }
 
 [[ -f $MODULE_KO ]] || fail_early "no module at $MODULE_KO (run make first)"
 ver=$(guest_release) || fail_early "cannot tell which kernel to boot"
-KIMAGE=${KIMAGE:-/boot/vmlinuz-$ver}
+KIMAGE=${KIMAGE:-${GUEST_MODROOT:-}/boot/vmlinuz-$ver}
 # Debian installs vmlinuz mode 0600: only root can boot it as is.
 [[ -r $KIMAGE ]] || fail_early "cannot read kernel image $KIMAGE (install linux-image-$ver, run as root, or set KIMAGE=)"
-command -v qemu-system-x86_64 >/dev/null || fail_early "qemu-system-x86_64 missing (make deps)"
+case ${GUEST_ARCH:-x86_64} in
+arm64|aarch64)
+	qemu=(qemu-system-aarch64 -M virt)
+	console=ttyAMA0 ;;
+*)	qemu=(qemu-system-x86_64)
+	console=ttyS0 ;;
+esac
+command -v "${qemu[0]}" >/dev/null || fail_early "${qemu[0]} missing (make deps, or scripts/guest-kernel.sh arm64)"
 
 # One directory per run: teammates boot guests from the same tree at the
 # same time.  Keep the 20 newest.
@@ -56,7 +69,7 @@ esac
 # *_panic / oops=panic / panic_on_warn: turn every kernel complaint into a
 # panic, so it cannot go unnoticed.  panic_print=0x20 replays the whole
 # kernel log on panic (the init's dmesg dump never happens then).
-append="console=ttyS0 rdinit=/init panic=-1 panic_on_warn=1 oops=panic"
+append="console=$console rdinit=/init panic=-1 panic_on_warn=1 oops=panic"
 append+=" softlockup_panic=1 hung_task_panic=1 panic_print=0x20"
 append+=" loglevel=$GUEST_LOGLEVEL printk.time=1 log_buf_len=4M"
 append+=" ${GUEST_APPEND:-}"
@@ -66,7 +79,7 @@ t1=$(date +%s)
 # --foreground: keep qemu in our process group so ^C reaches it.
 # stdin from /dev/null: qemu leaves the terminal alone.
 timeout --foreground -k 10 "$GUEST_TIMEOUT" \
-	qemu-system-x86_64 "${accel[@]}" -smp 2 -m 1024M -nic none \
+	"${qemu[@]}" "${accel[@]}" -smp 2 -m "${GUEST_MEM:-1024M}" -nic none \
 	-no-reboot -nographic -kernel "$KIMAGE" -initrd "$initrd" \
 	-append "$append" </dev/null 2>&1 |
 	sed -u 's/\r$//' | tee "$log" |
@@ -147,7 +160,9 @@ fi
 # test that prints "WARNING:" itself does not trip this.
 bad='BUG:|WARNING:|Oops|general protection|KASAN|lockdep|possible circular locking'
 bad+='|RCU stall|rcu_sched detected stall|rcu: INFO|Call Trace|[Kk]ernel panic'
-grep -E '\[ *[0-9]+\.[0-9]+\]' "$log" | grep -E "$bad" |
+# Boot banners of debug kernels (make check-debug) that only name a checker.
+benign='RCU lockdep checking is enabled'
+grep -E '\[ *[0-9]+\.[0-9]+\]' "$log" | grep -E "$bad" | grep -vE "$benign" |
 	sed 's/^.*\(\[ *[0-9][0-9]*\.[0-9]*\]\)/\1/' | awk '!seen[$0]++' >"$run/dmesg-bad"
 if [[ -s $run/dmesg-bad ]]; then
 	echo "FAIL dmesg-clean: $(wc -l <"$run/dmesg-bad") suspicious kernel lines:"
