@@ -287,3 +287,90 @@ check_fails() {
 
 # toa_segs NAME PATTERN: capture lines with a TOA matching PATTERN
 toa_segs() { grep -cE " toa=$2" "$1.txt" || true; }
+
+# ---- hardening tests (6x-hard-*.sh) ------------------------------------------------
+# Short runs in make check; "sdptoa.stress=1" on the kernel command line
+# (make check-stress) selects the long ones.
+hard_stress() { grep -q 'sdptoa\.stress=1' /proc/cmdline; }
+# hard_scale SHORT LONG: the number for this run
+hard_scale() { if hard_stress; then echo "$2"; else echo "$1"; fi; }
+
+# sink_start NAME ARGS...: toa_stress sink in be (NAME.out), until sink_stop
+sink_start() {
+	_name=$1
+	shift
+	rm -f "$_name.rdy"
+	"$IP" netns exec be "$BIN/toa_stress" sink --ready "$_name.rdy" "$@" \
+		>"$_name.out" 2>&1 &
+	echo $! >"$_name.pid"
+	bg_track $!
+	wait_file "$_name.rdy"
+}
+# sink_stop NAME: stop it; it must have seen no bad connection
+sink_stop() {
+	kill -TERM "$(cat "$1.pid")"
+	wait "$(cat "$1.pid")"
+	_rc=$?
+	sed "s/^/# $1: /" "$1.out" | tail -5
+	[ "$_rc" = 0 ] || fail "sink $1 saw bad connections (exit $_rc)"
+}
+# sink_conns NAME: connections it served (after sink_stop)
+sink_conns() { sed -n 's/^sink: conns=\([0-9]*\).*/\1/p' "$1.out"; }
+
+# snmp NS PROTO FIELD: a counter of /proc/net/snmp (Ip FragFails, Tcp
+# RetransSegs, ...) or, with PROTO "Ip6", /proc/net/snmp6, in netns NS
+snmp() {
+	if [ "$2" = Ip6 ]; then
+		"$IP" netns exec "$1" awk -v k="Ip6$3" '$1 == k { print $2 }' /proc/net/snmp6
+	else
+		"$IP" netns exec "$1" awk -v p="$2:" -v k="$3" '
+			$1 == p && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
+			$1 == p && h { print $c[k] }' /proc/net/snmp
+	fi
+}
+
+# check_module_warnings: our module's own warnings since the test began
+# (an option reserved and never written; unload waiting on hook callbacks)
+check_module_warnings() {
+	if dmesg_new | grep -E 'sdp_toa: .*(never written|waiting for [0-9]+ hook)'; then
+		fail "module warnings in dmesg (above)"
+	fi
+}
+
+# cap_sane NAME [ALLOWED]: every segment of capture NAME.txt has a well-formed
+# option area, no unattributable option, at most one TOA; the capture lost
+# nothing; with ALLOWED (an extended regex), every TOA present matches it
+# (e.g. '254/8/203\.0\.113\.7/4000').  Counts the checked segments into
+# $hard_segs.
+hard_segs=0
+cap_sane() {
+	assert_eq "$(count 'malformed=1' "$1.txt")" 0 "$1: malformed option areas"
+	assert_eq "$(count ' unknown=[^-]' "$1.txt")" 0 "$1: unattributable options"
+	assert_eq "$(count ' ntoa=([2-9]|[1-9][0-9])' "$1.txt")" 0 "$1: segments with two TOAs"
+	# a capture that could not keep up (debug kernels) checks what it saw
+	grep -q ' drops=0 vnet_errors=0' "$1.txt" ||
+		log "$1: the capture lost segments ($(tail -1 "$1.txt")); checking what it has"
+	if [ -n "${2:-}" ]; then
+		grep -o ' toa=[^ ]*' "$1.txt" | grep -v '^ toa=none$' |
+			grep -vE "^ toa=($2)\$" | sort | uniq -c | head -20 >"$1.badtoa"
+		[ -s "$1.badtoa" ] && { cat "$1.badtoa"; fail "$1: TOAs with unexpected content (above)"; }
+	fi
+	hard_segs=$((hard_segs + $(grep -vc '^#' "$1.txt")))
+}
+
+# seconds since this test began (for the "figures" lines)
+_hard_t0=$(cut -d. -f1 /proc/uptime)
+hard_took() { echo "$(($(cut -d. -f1 /proc/uptime) - _hard_t0))s"; }
+
+# The return hook can miss calls (hook_missed: a kprobe hit while another
+# kprobe runs on the CPU is skipped; frequent on debug kernels). A missed
+# transmit goes without TOA, a missed sizing makes the next segments go
+# without it: never over the MTU. toa_check_opts_since N: the toa_check
+# option that allows that when hook_missed moved since it was N.
+toa_check_opts_since() {
+	_m=$(toa_stat hook_missed)
+	if [ "$_m" != "$1" ]; then
+		log "hook_missed $1 -> $_m: missing TOAs allowed in this check" >&2
+		echo --allow-no-room
+	fi
+}

@@ -763,6 +763,343 @@ static void accepted_not_tagged(void)
 	report("tag, then listen: the accepted socket has no tag");
 }
 
+/* ---- hardening: odd lengths, other sockets, ended connections ------------ */
+#define A L_AUTO
+static const struct spec hard[] = {
+	/* absurd lengths: refused before anything is read */
+	{ SK_TCP4, SET, A, 0, V_IN4, 0, 4096, 1, EINVAL, 0, "(4096 bytes)" },
+	{ SK_TCP6, SET, A, 0, V_IN6, 0, 4096, 1, EINVAL, 0, "(4096 bytes)" },
+	{ SK_TCP4, SET, A, 0, V_IN4, 0, 0x7fffffff, 1, EINVAL, 0, "(INT_MAX bytes)" },
+	{ SK_TCP6, SET, A, 0, V_IN6, 0, 0x7fffffff, 1, EINVAL, 0, "(INT_MAX bytes)" },
+	{ SK_TCP4, SET, A, 0, V_NULL, 0, 0, 1, EINVAL, 0, "(NULL, 0 bytes)" },
+	{ SK_TCP6, SET, A, 0, V_NULL, 0, 0, 1, EINVAL, 0, "(NULL, 0 bytes)" },
+	{ SK_TCP4, SET, A, 0, V_UNMAPPED, 0, 1, 1, EINVAL, 0, "(unmapped, 1 byte)" },
+	{ SK_TCP4, SET, A, 0, V_NULL, 0, 129, 1, EINVAL, 0, "(NULL, 129 bytes)" },
+	/* listening sockets: no tag either way, GET says there is none */
+	{ SK_LISTEN6, SET, A, 0, V_UNSPEC, 0, -1, 0, EINVAL, 0, NULL },
+	{ SK_LISTEN6, SET, A, 0, V_IN4, 0, -1, 0, EINVAL, 0, NULL },
+	{ SK_LISTEN4, GET, A, 0, V_IN4, 0, 128, 0, ENOENT, 0, "(listening)" },
+	{ SK_LISTEN6, GET, A, 0, V_IN4, 0, 128, 0, ENOENT, 0, "(listening)" },
+	/* a GET buffer of every size below the result fails the same way */
+	{ SK_CONN6, GET, A, 0, V_IN4, 0, 0, 1, EINVAL, 0, NULL },
+	{ SK_CONN4, GET, A, 0, V_IN4, 0, 15, 1, EINVAL, 0, NULL },
+};
+#undef A
+
+/*
+ * Sockets that are not TCP: SET/GET at either level, and what the kernel
+ * or the module says. Nothing may be created; "invalid" moves only when
+ * the call reached the module (inv_min..inv_max: MPTCP answers itself or
+ * hands GET to a fallback subflow).
+ */
+struct foreign {
+	int dom, type, proto;
+	const char *name;
+	int level, op;
+	int err1, err2, err3;
+	int inv_min, inv_max;
+};
+
+static const struct foreign foreign[] = {
+	{ AF_INET, SOCK_RAW, IPPROTO_TCP, "raw4", IPPROTO_IP, SET, ENOPROTOOPT, 0, 0, 1, 1 },
+	{ AF_INET, SOCK_RAW, IPPROTO_TCP, "raw4", IPPROTO_IP, GET, ENOPROTOOPT, 0, 0, 1, 1 },
+	{ AF_INET, SOCK_RAW, IPPROTO_TCP, "raw4", IPPROTO_IPV6, SET, ENOPROTOOPT, 0, 0, 0, 0 },
+	{ AF_INET6, SOCK_RAW, IPPROTO_TCP, "raw6", IPPROTO_IPV6, SET, ENOPROTOOPT, 0, 0, 1, 1 },
+	{ AF_INET6, SOCK_RAW, IPPROTO_TCP, "raw6", IPPROTO_IPV6, GET, ENOPROTOOPT, 0, 0, 1, 1 },
+	{ AF_INET6, SOCK_RAW, IPPROTO_TCP, "raw6", IPPROTO_IP, SET, ENOPROTOOPT, 0, 0, 0, 0 },
+	{ AF_INET6, SOCK_RAW, IPPROTO_TCP, "raw6", IPPROTO_IP, GET, ENOPROTOOPT, 0, 0, 0, 0 },
+	{ AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE, "udplite4", IPPROTO_IP, SET, ENOPROTOOPT, 0, 0, 1, 1 },
+	{ AF_INET6, SOCK_DGRAM, IPPROTO_UDPLITE, "udplite6", IPPROTO_IPV6, SET, ENOPROTOOPT, 0, 0, 1, 1 },
+	{ AF_INET, SOCK_DGRAM, IPPROTO_ICMP, "ping4", IPPROTO_IP, SET, ENOPROTOOPT, 0, 0, 1, 1 },
+	{ AF_INET, SOCK_DGRAM, IPPROTO_ICMP, "ping4", IPPROTO_IP, GET, ENOPROTOOPT, 0, 0, 1, 1 },
+	{ AF_INET, SOCK_STREAM, 262 /* MPTCP */, "mptcp4", IPPROTO_IP, SET, ENOPROTOOPT, EOPNOTSUPP, 0, 0, 1 },
+	{ AF_INET, SOCK_STREAM, 262, "mptcp4", IPPROTO_IP, GET, ENOPROTOOPT, EOPNOTSUPP, ENOENT, 0, 1 },
+	{ AF_INET6, SOCK_STREAM, 262, "mptcp6", IPPROTO_IPV6, SET, ENOPROTOOPT, EOPNOTSUPP, 0, 0, 1 },
+	{ AF_INET6, SOCK_STREAM, 262, "mptcp6", IPPROTO_IPV6, GET, ENOPROTOOPT, EOPNOTSUPP, ENOENT, 0, 1 },
+	{ AF_INET, SOCK_STREAM, 132 /* SCTP */, "sctp4", IPPROTO_IP, SET, ENOPROTOOPT, 0, 0, 1, 1 },
+	{ AF_UNIX, SOCK_STREAM, 0, "unix", IPPROTO_IP, SET, EOPNOTSUPP, 0, 0, 0, 0 },
+	{ AF_UNIX, SOCK_STREAM, 0, "unix", IPPROTO_IP, GET, EOPNOTSUPP, 0, 0, 0, 0 },
+	{ AF_PACKET, SOCK_RAW, 0, "packet", IPPROTO_IP, SET, ENOPROTOOPT, 0, 0, 0, 0 },
+	{ AF_NETLINK, SOCK_RAW, 0, "netlink", IPPROTO_IP, SET, ENOPROTOOPT, 0, 0, 0, 0 },
+};
+
+static void foreign_sockets(void)
+{
+	uint8_t area[256] __attribute__((aligned(8)));
+	long long b[C_N], a[C_N];
+	struct sockaddr_storage got;
+	char what[200];
+	socklen_t gl;
+	size_t i;
+	int fd, err, k, v;
+
+	for (i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		const struct foreign *f = &foreign[i];
+
+		snprintf(what, sizeof(what), "%s %s %s -> %s%s%s",
+			 f->op == SET ? "SET" : "GET", f->name,
+			 level_name(f->level), tt_errno_name(f->err1),
+			 f->err2 ? " or " : "",
+			 f->err2 ? tt_errno_name(f->err2) : "");
+		fd = socket(f->dom, f->type, f->proto);
+		if (fd < 0 && errno == EACCES && f->proto == IPPROTO_ICMP) {
+			/* ping sockets: allow root's group in this netns */
+			FILE *pg = fopen("/proc/sys/net/ipv4/ping_group_range", "w");
+
+			if (pg) {
+				fputs("0 0\n", pg);
+				fclose(pg);
+			}
+			fd = socket(f->dom, f->type, f->proto);
+		}
+		if (fd < 0) {
+			skip(what, tt_errstr(errno));
+			continue;
+		}
+		v = f->level == IPPROTO_IPV6 ? V_IN6 : V_IN4;
+		stats_now(b);
+		if (f->op == SET) {
+			err = setsockopt(fd, f->level, SDP_TOA_SO_SET,
+					 val_ptr(v, 0, area), val_len(v)) < 0 ?
+			      errno : 0;
+		} else {
+			gl = sizeof(got);
+			err = getsockopt(fd, f->level, SDP_TOA_SO_GET, &got,
+					 &gl) < 0 ? errno : 0;
+		}
+		stats_now(a);
+		if (!err || (err != f->err1 && err != f->err2 &&
+			     err != f->err3))
+			whyf("got %s", err ? tt_errstr(err) : "success");
+		for (k = 0; k < C_N; k++) {
+			long long d = a[k] - b[k];
+
+			if (k == C_INVALID ? d < f->inv_min || d > f->inv_max :
+					     d != 0)
+				whyf("%s moved by %lld", c_name[k], d);
+		}
+		close(fd);
+		report(what);
+	}
+}
+
+/* TCP sockets whose connection is over (or never was): SET works like on a
+ * fresh socket; the tag goes with the socket. A closed descriptor: EBADF. */
+enum ended { E_CLOSED_FD, E_REFUSED, E_RESET, E_SHUTDOWN, E_PEER_FIN,
+	     E_DISCONNECTED, E_N };
+
+static void ended_sockets(void)
+{
+	static const char *const ename[E_N] = {
+		"closed descriptor", "refused connect", "connection reset by the peer",
+		"shut down both ways", "peer closed (CLOSE_WAIT)",
+		"disconnected (connect AF_UNSPEC)",
+	};
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	struct sockaddr un = { .sa_family = AF_UNSPEC };
+	uint8_t area[256] __attribute__((aligned(8)));
+	long long b[C_N], a[C_N], base[C_N];
+	socklen_t l = sizeof(a4);
+	char buf[16], what[200];
+	int e, fd, afd, tmp, err, k;
+	double end;
+
+	for (e = 0; e < E_N; e++) {
+		snprintf(what, sizeof(what), "SET on a tcp4 socket, %s -> %s",
+			 ename[e], e == E_CLOSED_FD ? "EBADF" : "ok");
+		stats_now(base);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			die_errno("socket");
+		afd = -1;
+		switch (e) {
+		case E_CLOSED_FD:
+			close(fd);
+			break;
+		case E_REFUSED:
+			/* a port nobody listens on: bind one, close it */
+			tmp = socket(AF_INET, SOCK_STREAM, 0);
+			a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			a4.sin_port = 0;
+			if (tmp < 0 || bind(tmp, (void *)&a4, sizeof(a4)) ||
+			    getsockname(tmp, (void *)&a4, &l))
+				die_errno("free port");
+			close(tmp);
+			if (connect(fd, (void *)&a4, sizeof(a4)) == 0 ||
+			    errno != ECONNREFUSED)
+				whyf("setup: connect: %s, expected ECONNREFUSED",
+				     tt_errstr(errno));
+			break;
+		default:
+			if (connect(fd, (void *)&l4addr, sizeof(l4addr)))
+				die_errno("connect");
+			end = tt_now() + 2;
+			while ((afd = accept(lfd4, NULL, NULL)) < 0 &&
+			       errno == EAGAIN && tt_now() < end)
+				tt_sleep(0.01);
+			if (afd < 0)
+				die_errno("accept");
+			if (e == E_RESET) {
+				close_rst(afd);
+				afd = -1;
+				/* the RST arrives: recv says so */
+				if (recv(fd, buf, sizeof(buf), 0) >= 0 ||
+				    errno != ECONNRESET)
+					whyf("setup: recv after RST: %s",
+					     tt_errstr(errno));
+			} else if (e == E_SHUTDOWN) {
+				shutdown(fd, SHUT_RDWR);
+			} else if (e == E_PEER_FIN) {
+				close(afd);
+				afd = -1;
+				if (recv(fd, buf, sizeof(buf), 0) != 0)
+					whyf("setup: no EOF after the peer's FIN");
+			} else if (e == E_DISCONNECTED) {
+				if (connect(fd, &un, sizeof(un)))
+					whyf("setup: connect(AF_UNSPEC): %s",
+					     tt_errstr(errno));
+			}
+		}
+		stats_now(b);
+		/* not tt_toa_set(): it asks the (closed) descriptor its family */
+		err = setsockopt(fd, IPPROTO_IP, SDP_TOA_SO_SET,
+				 val_ptr(V_IN4, 0, area), 16) < 0 ? -errno : 0;
+		stats_now(a);
+		if (e == E_CLOSED_FD) {
+			if (err != -EBADF)
+				whyf("got %s, expected EBADF",
+				     err ? tt_errstr(-err) : "success");
+			for (k = 0; k < C_N; k++)
+				if (a[k] != b[k])
+					whyf("%s moved by %lld", c_name[k],
+					     a[k] - b[k]);
+			report(what);
+			continue;
+		}
+		if (err)
+			whyf("got %s, expected success", tt_errstr(-err));
+		if (have_stats && (a[C_TAGGED] - b[C_TAGGED] != 1 ||
+				   a[C_LIVE] - b[C_LIVE] != 1 ||
+				   a[C_INVALID] != b[C_INVALID]))
+			whyf("tagged/live/invalid moved by %lld/%lld/%lld, expected 1/1/0",
+			     a[C_TAGGED] - b[C_TAGGED], a[C_LIVE] - b[C_LIVE],
+			     a[C_INVALID] - b[C_INVALID]);
+		check_tag(fd, SK_TCP4, V_IN4, "afterwards");
+		if (e == E_DISCONNECTED) {
+			/* the socket connects again: its tag is still there */
+			if (connect(fd, (void *)&l4addr, sizeof(l4addr)))
+				whyf("reconnect: %s", tt_errstr(errno));
+			check_tag(fd, SK_CONN4, V_IN4, "after reconnecting");
+		}
+		close_rst(fd);
+		if (afd >= 0)
+			close_rst(afd);
+		drain_accept();
+		end = tt_now() + 2;
+		do {
+			stats_now(a);
+			if (a[C_LIVE] == base[C_LIVE])
+				break;
+			tt_sleep(0.01);
+		} while (tt_now() < end);
+		if (a[C_LIVE] != base[C_LIVE])
+			whyf("after close sockets_live is %lld, was %lld",
+			     a[C_LIVE], base[C_LIVE]);
+		report(what);
+	}
+}
+
+/* Every address family but AF_UNSPEC/INET/INET6: EAFNOSUPPORT, nothing set. */
+static void family_sweep(void)
+{
+	struct spec c;
+	int fam, sk;
+
+	for (sk = SK_TCP4; sk <= SK_TCP6; sk++) {
+		for (fam = 1; fam <= 48; fam++) {
+			if (fam == AF_INET || fam == AF_INET6)
+				continue;
+			memset(&c, 0, sizeof(c));
+			c.sk = sk;
+			c.op = SET;
+			c.level = L_AUTO;
+			c.val = V_FAM;
+			c.fam = fam;
+			c.len = 28;
+			c.pretag = fam % 2;
+			c.err = EAFNOSUPPORT;
+			run(&c);
+		}
+	}
+}
+
+/* GET's length argument itself bad: negative, NULL, unmapped. */
+static void get_len_cases(void)
+{
+	static const struct {
+		int sk, how, err, inv;
+		const char *what;
+	} t[] = {
+		/* do_ip_getsockopt refuses a negative length itself */
+		{ SK_TCP4, 0, EINVAL, 0, "GET tcp4 (tagged) len=-1 -> EINVAL (kernel)" },
+		/* ipv6_getsockopt passes it on: the module refuses it */
+		{ SK_TCP6, 0, EINVAL, 1, "GET tcp6 (tagged) len=-1 -> EINVAL" },
+		{ SK_TCP4, 1, EFAULT, 0, "GET tcp4 (tagged) optlen=NULL -> EFAULT (kernel)" },
+		{ SK_TCP6, 1, EFAULT, 0, "GET tcp6 (tagged) optlen=NULL -> EFAULT (kernel)" },
+		{ SK_TCP4, 2, EFAULT, 0, "GET tcp4 (tagged) optlen unmapped -> EFAULT (kernel)" },
+		{ SK_TCP6, 2, EFAULT, 0, "GET tcp6 (tagged) optlen unmapped -> EFAULT (kernel)" },
+		/* the result does not fit in what is mapped */
+		{ SK_TCP4, 3, EFAULT, 1, "GET tcp4 (tagged) buffer straddling an unmapped page -> EFAULT" },
+		{ SK_TCP6, 3, EFAULT, 1, "GET tcp6 (tagged) buffer straddling an unmapped page -> EFAULT" },
+	};
+	uint8_t area[256] __attribute__((aligned(8)));
+	struct sockaddr_storage got;
+	long long b[C_N], a[C_N];
+	socklen_t gl, *lp;
+	void *p;
+	size_t i;
+	int fd, err, k;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		fd = make_sock(t[i].sk);
+		if (tt_toa_set(fd, val_ptr(V_T0, 0, area), 16))
+			die("setup: tag: %s", tt_errstr(errno));
+		p = &got;
+		lp = &gl;
+		gl = sizeof(got);
+		switch (t[i].how) {
+		case 0: gl = (socklen_t)-1; break;
+		case 1: lp = NULL; break;
+		case 2: lp = (socklen_t *)(guard + pagesz); break;
+		case 3: p = guard + pagesz - 8; break;
+		}
+		stats_now(b);
+		err = getsockopt(fd, t[i].sk == SK_TCP4 ? IPPROTO_IP :
+			IPPROTO_IPV6, SDP_TOA_SO_GET, p, lp) < 0 ? errno : 0;
+		stats_now(a);
+		if (err != t[i].err)
+			whyf("got %s", err ? tt_errstr(err) : "success");
+		for (k = 0; k < C_N; k++)
+			if (a[k] - b[k] != (k == C_INVALID ? t[i].inv : 0))
+				whyf("%s moved by %lld", c_name[k], a[k] - b[k]);
+		check_tag(fd, t[i].sk, V_T0, "afterwards (unchanged)");
+		close_rst(fd);
+		report(t[i].what);
+	}
+}
+
+static void hardening(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(hard) / sizeof(hard[0]); i++)
+		run(&hard[i]);
+	foreign_sockets();
+	ended_sockets();
+	family_sweep();
+	get_len_cases();
+}
+
 /* ---- module not loaded -------------------------------------------------- */
 static void unloaded(void)
 {
@@ -1017,6 +1354,7 @@ int main(int argc, char **argv)
 			retag_after_clear();
 			form_follows_connect();
 			accepted_not_tagged();
+			hardening();
 		}
 		stats_now(a);
 		if (a[C_LIVE] != b[C_LIVE])
