@@ -1,0 +1,337 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh ("make bench"): what sdp_toa costs per packet and per connection,
+# side by side with no module, in one guest boot (docs/BENCHMARKS.md).
+#
+# Builds the module and bench/ (toa_bench, toa_bench_kmod.ko), boots the
+# guest with bench/guest-bench.sh as its only test, then prints a table of
+# medians, min-max and ratios against "module absent", and writes it with a
+# plot to $BUILD_DIR/bench/<run>/ (and build/bench/latest).  Never fails on
+# figures: only when the guest could not run the bench.
+#
+# Environment:
+#   BENCH_ROUNDS        rounds (default 5; each runs every variant once)
+#   BENCH_QUICK=1       the smoke of make check: 1 round, small sizes, scales
+#                       1 and 1000 (about 2 minutes)
+#   BENCH_SCALES        tagged sockets held for the scale test (default
+#                       "1 1000 100000")
+#   BENCH_BULK1_MB BENCH_BULK4_MB BENCH_CONNS BENCH_PARALLEL
+#   BENCH_HOOK_LOOPS BENCH_HOOK_SAMPLES   see bench/guest-bench.sh
+#   BENCH_UPDATE_DOCS=1 also write the table into docs/BENCHMARKS.md
+#                       (between its bench:begin/end markers) and the plot
+#                       to docs/bench.png
+#   BENCH_LOG=FILE      only analyse an existing guest console log
+#   GUEST_MEM           guest RAM (default 3G: 100,000 sockets need ~1 GB)
+#   and anything scripts/run-guest.sh reads.
+set -uo pipefail
+# A module given from outside (MODULE_KO=...: a patched build to compare)
+# is benched as it is; otherwise this tree's is built first.
+user_ko=${MODULE_KO:-}
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 1
+
+if [[ ${BENCH_QUICK:-0} == 1 ]]; then
+	: "${BENCH_ROUNDS:=1}" "${BENCH_BULK1_MB:=20}" "${BENCH_BULK4_MB:=5}"
+	: "${BENCH_CONNS:=200}" "${BENCH_SCALES:=1 1000}"
+	: "${BENCH_HOOK_LOOPS:=2000}" "${BENCH_HOOK_SAMPLES:=3}"
+fi
+: "${BENCH_ROUNDS:=5}" "${BENCH_BULK1_MB:=200}" "${BENCH_BULK4_MB:=50}"
+: "${BENCH_CONNS:=2000}" "${BENCH_PARALLEL:=4}" "${BENCH_SCALES:=1 1000 100000}"
+: "${BENCH_HOOK_LOOPS:=10000}" "${BENCH_HOOK_SAMPLES:=15}"
+export GUEST_MEM=${GUEST_MEM:-3G}
+
+mkdir -p "$BUILD_DIR/bench"
+run=$BUILD_DIR/bench/$(date +%Y%m%d-%H%M%S)-$$
+mkdir -p "$run"
+ls -1dt "$BUILD_DIR"/bench/2*/ 2>/dev/null | tail -n +11 | xargs -r rm -rf
+
+if [[ -n ${BENCH_LOG:-} ]]; then
+	cp "$BENCH_LOG" "$run/console.log" || die "cannot read $BENCH_LOG"
+else
+	# ---- what it needs: make deps's packages, gnuplot for the plot
+	scripts/deps.sh >"$run/deps.log" 2>&1 || {
+		cat "$run/deps.log"
+		die "scripts/deps.sh failed"
+	}
+	if ! command -v gnuplot >/dev/null && ((EUID == 0)) &&
+	   [[ ${BENCH_QUICK:-0} != 1 ]]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			gnuplot-nox >>"$run/deps.log" 2>&1 ||
+			echo "bench: could not install gnuplot-nox: no plot"
+	fi
+	# ---- build: the module, the guest programs, the helper module
+	resolve_kernel
+	echo "bench: building (KDIR=${KDIR:-?})"
+	: >"$run/build.log"
+	if [[ -z $user_ko ]]; then
+		make --no-print-directory modules >"$run/build.log" 2>&1
+	else
+		echo "bench: module $MODULE_KO (not rebuilt)"
+	fi &&
+	make --no-print-directory -C bench KDIR="$KDIR" >>"$run/build.log" 2>&1 || {
+		tail -n 30 "$run/build.log"
+		die "build failed (log: $run/build.log)"
+	}
+
+	# ---- the guest's tests directory: the bench is its only test
+	stage=$run/stage
+	mkdir -p "$stage/bin" "$stage/integration" "$stage/guest"
+	cp bench/bin/toa_bench bench/bin/toa_bench_kmod.ko "$stage/bin/"
+	cp tests/guest/lib.sh "$stage/guest/lib.sh"
+	{
+		echo "#!/bin/sh"
+		for v in BENCH_ROUNDS BENCH_BULK1_MB BENCH_BULK4_MB BENCH_CONNS \
+			 BENCH_PARALLEL BENCH_SCALES BENCH_HOOK_LOOPS BENCH_HOOK_SAMPLES; do
+			printf '%s="%s"\n' "$v" "${!v}"
+		done
+		cat bench/guest-bench.sh
+	} >"$stage/integration/bench.sh"
+
+	# What was measured, on what: kept with the figures.
+	{
+		echo "module: $MODULE_KO, srcversion $(modinfo -F srcversion "$MODULE_KO" 2>/dev/null)"
+		if [[ -z $user_ko ]] && git -C "$ROOT" rev-parse -q HEAD >/dev/null 2>&1; then
+			mods=$(cd "$ROOT" && git status --porcelain -- ./*.c ./*.h 2>/dev/null |
+			       awk '{ printf "%s%s", (n++ ? " " : ""), $2 }')
+			echo "source: commit $(git -C "$ROOT" log -1 --format=%h)${mods:+, modified: $mods}"
+		fi
+		echo "host: $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+		echo "qemu: $(qemu-system-x86_64 --version | head -n 1), TCG, -smp 2, -m $GUEST_MEM"
+		echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	} >"$run/machine.txt"
+
+	# Budget: boot, plus per round about 2 min (+1 min per 100,000 held).
+	est=$((120 + BENCH_ROUNDS * 150))
+	[[ $BENCH_SCALES == *100000* ]] && est=$((est + BENCH_ROUNDS * 90))
+	export GUEST_TIMEOUT=${GUEST_TIMEOUT:-$((est * 3))}
+	echo "bench: $BENCH_ROUNDS round(s), guest ${GUEST_MEM} RAM, about $((est / 60)) min" \
+	     "(host load: $(cut -d' ' -f1-3 /proc/loadavg))"
+	TESTS_SRC=$stage EXAMPLES_SRC=$run/no-examples \
+	GUEST_APPEND="${GUEST_APPEND:-} sdptoa.test_timeout=$GUEST_TIMEOUT" \
+		scripts/run-guest.sh >"$run/guest.log" 2>&1
+	grc=$?
+	log=$(sed -n 's/^guest: kernel .*, log //p' "$run/guest.log" | head -n 1)
+	[[ -n $log && -f $log ]] && cp "$log" "$run/console.log"
+	rm -rf "$stage"
+	if ((grc != 0)) || ! grep -q '^@@BENCH done' "$run/console.log" 2>/dev/null; then
+		sed 's/^/    | /' "$run/guest.log" | tail -n 40
+		grep '@@BENCH' "$run/console.log" 2>/dev/null | tail -n 5
+		die "the guest did not complete the bench (logs: $run)"
+	fi
+fi
+
+sed -n 's/^.*@@BENCH //p' "$run/console.log" >"$run/raw.txt"
+if [[ -n ${BENCH_LOG:-} ]]; then
+	# the run's own record, if the log comes from a bench run directory
+	cp "$(dirname "$BENCH_LOG")/machine.txt" "$run/machine.txt" 2>/dev/null ||
+		echo "(analysed again from $BENCH_LOG)" >"$run/machine.txt"
+else
+	echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$run/machine.txt"
+fi
+
+# ---- analysis: one awk over the raw lines -> table.md, plot.dat
+awk -v md="$run/table.md" -v dat="$run/plot.dat" -v hdat="$run/hook.dat" '
+function kv(line, key,   m) {	# value of key=... in line
+	if (match(line, "(^| )" key "=[^ ]*")) {
+		m = substr(line, RSTART, RLENGTH); sub(/^ /, "", m)
+		return substr(m, length(key) + 2)
+	}
+	return ""
+}
+function isort(a, n,   i, j, t) {
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j > 0 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+}
+function med(a, n) { isort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+function stat(key, what,   i, n, a, m) {	# what: med min max n over vals[key, i]
+	n = cnt[key]
+	if (!n) return ""
+	for (i = 1; i <= n; i++) a[i] = vals[key, i]
+	if (what == "n") return n
+	m = med(a, n)
+	if (what == "min") return a[1]
+	if (what == "max") return a[n]
+	return m
+}
+BEGIN { ser[1] = "call"; ser[2] = "optw"; ser[3] = "sock"; ser[4] = "send0" }
+function ref_of(t) { return t ~ /^scale_/ ? "conn" : t }
+function pct(x) { return x == "" ? "-" : sprintf("%.1f%%", 100 * x) }
+function put(s) { print s > md }
+# per-round ratios of variant v of test t against variant rv of test rt
+function ratios(t, v, rt, rv, out,   r, n) {
+	n = 0
+	for (r = 1; r <= maxround; r++)
+		if ((t, v, r) in byround && (rt, rv, r) in byround && byround[rt, rv, r] > 0)
+			out[++n] = byround[t, v, r] / byround[rt, rv, r]
+	return n
+}
+function rstat(t, v, rt, rv, what,   a, n, m) {
+	n = ratios(t, v, rt, rv, a)
+	if (!n) return ""
+	m = med(a, n)
+	if (what == "min") return a[1]
+	if (what == "max") return a[n]
+	return m
+}
+/^info / { info = info (info == "" ? "" : " ") substr($0, 6); next }
+/^test=hook / {
+	s = kv($0, "state"); k = kv($0, "sock")
+	hk = s SUBSEP k
+	if (!(hk in hseen)) { hseen[hk] = 1; horder[++nh] = hk; hn[hk] = 0 }
+	hn[hk]++
+	for (j = 1; j <= 4; j++) {
+		if (kv($0, ser[j] "_min") == "") continue
+		hv[hk, j, hn[hk]] = kv($0, ser[j] "_min"); hm[hk, j, hn[hk]] = kv($0, ser[j] "_med")
+		has[hk, j] = 1
+	}
+	next
+}
+/^test=calls / {
+	w = kv($0, "what"); calls[w, "units"] = kv($0, "units")
+	calls[w, "teo"] = kv($0, "teo"); calls[w, "optw"] = kv($0, "optw"); calls[w, "destroy"] = kv($0, "destroy")
+	next
+}
+/^test=hold / { n = kv($0, "n"); holds[n] = kv($0, "secs"); next }
+/^test=/ {
+	t = kv($0, "test"); v = kv($0, "variant"); r = kv($0, "round") + 0
+	x = kv($0, "value") + 0; u = kv($0, "unit")
+	if (!((t, v) in cnt)) { order[++no] = t SUBSEP v; cnt[t, v] = 0 }
+	vals[t, v, ++cnt[t, v]] = x; byround[t, v, r] = x; unit[t] = u
+	if (r > maxround) maxround = r
+	next
+}
+END {
+	put("Guest: " info)
+	put("")
+	put("| test | variant | median | min-max | vs absent (per-round ratio: median, min-max) | best vs best |")
+	put("|---|---|---|---|---|---|")
+	for (i = 1; i <= no; i++) {
+		split(order[i], p, SUBSEP); t = p[1]; v = p[2]; rt = ref_of(t)
+		rm = rstat(t, v, rt, "absent", "med")
+		line = sprintf("| %s | %s | %.1f %s | %.1f-%.1f | %s (%s-%s) | %s |", t, v,
+			stat(t SUBSEP v, "med"), unit[t], stat(t SUBSEP v, "min"), stat(t SUBSEP v, "max"),
+			pct(rm), pct(rstat(t, v, rt, "absent", "min")), pct(rstat(t, v, rt, "absent", "max")),
+			stat(rt SUBSEP "absent", "max") > 0 ? pct(stat(t SUBSEP v, "max") / stat(rt SUBSEP "absent", "max")) : "-")
+		put(line)
+		if (v != "absent")
+			printf "%s/%s %.4f %.4f %.4f\n", t, v, rm, rstat(t, v, rt, "absent", "min"), rstat(t, v, rt, "absent", "max") > dat
+	}
+	put("")
+	put("Targets (per-round ratios, median over rounds; min-max in brackets):")
+	put("")
+	put("| target | measured | met |")
+	put("|---|---|---|")
+	tg("bulk1", "untagged", "bulk1", "absent", 0.99, "untagged bulk, 1 stream, loaded vs absent >= 99%")
+	tg("bulk4", "untagged", "bulk4", "absent", 0.99, "untagged bulk, 4 streams, loaded vs absent >= 99%")
+	tg("conn", "untagged", "conn", "absent", 0.99, "untagged connection rate, loaded vs absent >= 99%")
+	tg("conn", "tag_hs", "conn", "untagged", 0.97, "tagged inject=handshake conn rate vs untagged >= 97%")
+	tg("bulk1", "tag_always", "bulk1", "untagged", 0.98, "tagged inject=always bulk, 1 stream, vs untagged >= 98%")
+	tg("bulk4", "tag_always", "bulk4", "untagged", 0.98, "tagged inject=always bulk, 4 streams, vs untagged >= 98%")
+	for (i = 1; i <= no; i++) {
+		split(order[i], p, SUBSEP)
+		if (p[1] ~ /^scale_/ && p[2] == "tag_hs")
+			tg(p[1], "tag_hs", "conn", "tag_hs", 0.97, "tag_hs conn rate with " substr(p[1], 7) " tagged sockets held vs none (flat: >= 97%)")
+	}
+	put("")
+	put("Per call, in ns (TCG: compare, do not quote): minimum over all samples, +added vs module absent; median of the samples in brackets.")
+	put("call = tcp_established_options(sk, NULL) called directly (bench/kmod); optw = tcp_options_write with nothing to write;")
+	put("sock = socket(), [tag], close() (what a connection costs the table); send0 = send(fd, \"\", 0) syscall, one call of the hooked function inside.")
+	put("")
+	put("| state | socket | call | optw | sock | send0 |")
+	put("|---|---|---|---|---|---|")
+	for (j = 1; j <= 4; j++) base[j] = hmin("absent" SUBSEP (j == 3 ? "new" : "plain"), j)
+	for (i = 1; i <= nh; i++) {
+		split(horder[i], p, SUBSEP)
+		line = "| " p[1] " | " p[2]
+		for (j = 1; j <= 4; j++) {
+			if (!((horder[i], j) in has)) { line = line " | -"; continue }
+			c = hmin(horder[i], j)
+			line = line sprintf(" | %.0f %+.0f (%.0f)", c, c - base[j], hmed(horder[i], j))
+		}
+		put(line " |")
+	}
+	# the per-call panel of the plot: label, call, optw (minimum ns)
+	nl = split("absent/plain/absent|empty/plain/none tagged|tagged/plain/untagged (2 tagged)|tagged/tagdata/tagged, no TOA|tagged/tag/tagged, TOA|scale_100000/plain/untagged (100k)|scale_100000/tag/tagged, TOA (100k)", L, "|")
+	for (i = 1; i <= nl; i++) {
+		split(L[i], p, "/"); k = p[1] SUBSEP p[2]
+		if (!((k, 1) in has)) continue
+		o = ((k, 2) in has) ? hmin(k, 2) : 0
+		printf "\"%s\" %.1f %.1f\n", p[3], hmin(k, 1), o > hdat
+	}
+	if (calls["conn", "units"] > 0) {
+		u = calls["conn", "units"]; b = calls["bulk1", "units"]
+		ct = calls["conn", "teo"] / u; co = calls["conn", "optw"] / u; cd = calls["conn", "destroy"] / u
+		put("")
+		put(sprintf("Calls per short connection (both ends, kprobe hit counts): tcp_established_options %.1f, tcp_options_write %.1f, tcp_v4_destroy_sock %.1f.", ct, co, cd))
+		if (b > 0)
+			put(sprintf("Per MB of bulk (TSO on): tcp_established_options %.1f, tcp_options_write %.1f.", calls["bulk1", "teo"] / b, calls["bulk1", "optw"] / b))
+		# What the per-call costs add up to per connection, against what a
+		# connection costs (2 vCPUs / rate with the module absent).
+		rate = stat("conn" SUBSEP "absent", "med")
+		if (rate > 0 && ("tagged" SUBSEP "plain", 1) in has && ("tagged" SUBSEP "new", 3) in has) {
+			conn_ns = 2e9 / rate
+			ue = ct * (hmin("tagged" SUBSEP "plain", 1) - base[1]) + co * (hmin("tagged" SUBSEP "plain", 2) - base[2]) + cd * (hmin("tagged" SUBSEP "new", 3) - base[3])
+			te = hmin("tagged" SUBSEP "newtag", 3) - hmin("tagged" SUBSEP "new", 3) + ct / 2 * (hmin("tagged" SUBSEP "tag", 1) - hmin("tagged" SUBSEP "plain", 1))
+			put(sprintf("Estimate from these: the module adds %.0f ns to an untagged connection (every call hooked, table not empty) and a tag another %.0f ns at most (every client-side call reserving), against %.0f ns of guest CPU per connection (2 vCPUs / %.0f conn/s): %.2f%% and %.2f%%.", ue, te, conn_ns, rate, 100 * ue / conn_ns, 100 * te / conn_ns))
+		}
+	}
+	if (length(holds)) {
+		put("")
+		line = "Holder setup (socket + tag, seconds):"
+		for (n in holds) line = line " " n "=" holds[n]
+		put(line)
+	}
+}
+function hmin(k, j,   i, m) {
+	m = ""
+	for (i = 1; i <= hn[k]; i++) if ((k, j, i) in hv && (m == "" || hv[k, j, i] + 0 < m)) m = hv[k, j, i] + 0
+	return m
+}
+function hmed(k, j,   i, a, n) {
+	n = 0
+	for (i = 1; i <= hn[k]; i++) if ((k, j, i) in hm) a[++n] = hm[k, j, i] + 0
+	return n ? med(a, n) : 0
+}
+function tg(t, v, rt, rv, goal, what,   m) {
+	m = rstat(t, v, rt, rv, "med")
+	if (m == "") { put("| " what " | not measured | - |"); return }
+	put(sprintf("| %s | %s (%s-%s) | %s |", what, pct(m), pct(rstat(t, v, rt, rv, "min")),
+		pct(rstat(t, v, rt, rv, "max")), m >= goal ? "yes" : "**no**"))
+}
+' "$run/raw.txt" | sed 's/^| //; s/ |$//; s/ | /  |  /g' >/dev/null
+
+echo
+cat "$run/table.md"
+cat "$run/machine.txt"
+
+# ---- plot
+if command -v gnuplot >/dev/null; then
+	bench/plot.sh "$run/plot.dat" "$run/bench.png" "$run/hook.dat" >"$run/plot.log" 2>&1 ||
+		echo "bench: plot failed (see $run/plot.log)"
+else
+	echo "bench: no gnuplot: no plot (apt-get install gnuplot-nox)"
+fi
+ln -sfn "$(basename "$run")" "$BUILD_DIR/bench/latest"
+
+if [[ ${BENCH_UPDATE_DOCS:-0} == 1 ]]; then
+	doc=docs/BENCHMARKS.md
+	[[ -f $run/bench.png ]] && cp "$run/bench.png" docs/bench.png
+	if [[ -f $doc ]] && grep -q '<!-- bench:begin -->' "$doc"; then
+		{
+			sed '/<!-- bench:begin -->/q' "$doc"
+			echo
+			echo "Run of $(date -u +%Y-%m-%d), $BENCH_ROUNDS rounds in one boot."
+			echo
+			cat "$run/table.md"
+			echo
+			sed 's/^/    /' "$run/machine.txt"
+			echo
+			sed -n '/<!-- bench:end -->/,$p' "$doc"
+		} >"$doc.tmp" && mv "$doc.tmp" "$doc"
+		echo "bench: updated $doc and docs/bench.png"
+	else
+		echo "bench: $doc has no bench:begin/end markers; not updated"
+	fi
+fi
+echo "bench: results in $run (raw.txt, table.md, bench.png)"
