@@ -98,6 +98,39 @@ need-kdir:
 check:
 	scripts/check.sh
 
+# The module and guest parts of make check on other kernels
+# (scripts/check-kernel.sh, docs/COMPATIBILITY.md).  Debian 12's arm64
+# kernel under qemu-system-aarch64; the cloud and rt flavours (with arm64,
+# ~25 min on 2 cores); any kernel tree with KDIR= KIMAGE= [ARCH=
+# CROSS_COMPILE= GUEST_MODROOT= GUEST_SYSROOT=].
+MATRIX_FLAVOURS ?= cloud-amd64 rt-amd64 arm64
+.PHONY: check-arm64 check-matrix check-kernel
+check-arm64:
+	scripts/check-kernel.sh arm64
+
+check-matrix:
+	scripts/check-kernel.sh $(MATRIX_FLAVOURS)
+
+check-kernel:
+	scripts/check-kernel.sh
+
+# Hardening (tests/integration/*-hard-*.sh; make check runs them short).
+# check-stress: their long form on make check's kernel (~30-40 min).
+# check-debug: the whole suite on a KASAN/lockdep/kmemleak 6.1 kernel,
+# built once from linux-source-6.1 into ~/.cache/sdp_toa (~35 min on 2
+# cores; scripts/debug-kernel.sh); STRESS=1 for the long form there too.
+# check-rt: the whole suite on Debian's PREEMPT_RT kernel (linux-image-
+# rt-amd64, fetched into a cache by scripts/guest-kernel.sh).
+.PHONY: check-stress check-debug check-rt
+check-stress:
+	scripts/check-stress.sh
+
+check-debug:
+	scripts/check-debug.sh
+
+check-rt:
+	scripts/check-kernel.sh rt-amd64
+
 deps:
 	scripts/deps.sh
 
@@ -109,6 +142,16 @@ guest: modules tests
 # The one-command demo (scripts/demo.sh: client -> toa_proxy -> backend).
 demo:
 	scripts/demo.sh
+
+# Cost of the module per packet and per connection, against no module, in
+# one guest boot (scripts/bench.sh, docs/BENCHMARKS.md; ~20 min).
+# bench-smoke: 1 short round, what make check runs (~1 min).
+.PHONY: bench bench-smoke
+bench:
+	scripts/bench.sh
+
+bench-smoke:
+	BENCH_QUICK=1 scripts/bench.sh
 
 # What the guest runs besides the module: examples/bin (toa_proxy, ...)
 # and tests/bin; both end up in the guest's /tests/bin.
@@ -128,7 +171,7 @@ clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(KBUILD) clean; fi
 	rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers
 	rm -rf .tmp_versions build
-	-@for d in tests examples; do \
+	-@for d in tests examples bench; do \
 	  if [ -f $$d/Makefile ]; then $(MAKE) -C $$d clean; fi; \
 	done
 
