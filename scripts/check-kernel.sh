@@ -26,29 +26,7 @@ cd "$ROOT" || exit 1
 
 npass=0
 nfail=0
-pass() { echo "PASS $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL $1: $2"; nfail=$((nfail + 1)); }
-show_tail() { tail -n "${2:-20}" "$1" | sed 's/^/    | /'; echo "    (full log: $1)"; }
 
-# Same as check.sh's: count a step's PASS/FAIL lines.
-tally() {
-	local log=$1 name=$2 rc=$3 counted=0 line rest
-	while IFS= read -r line; do
-		case $line in
-		"PASS "*) counted=1; pass "${line#PASS }" ;;
-		"FAIL "*)
-			counted=1
-			rest=${line#FAIL }
-			fail "${rest%%: *}" "${rest#*: }"
-			;;
-		"    "*) echo "$line" ;;
-		esac
-	done <"$log"
-	if ((rc != 0 && counted == 0)); then
-		fail "$name" "exited $rc"
-		show_tail "$log"
-	fi
-}
 
 # check_one TAG: the environment names the kernel (KDIR, KIMAGE, ...).
 check_one() {

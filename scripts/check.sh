@@ -20,10 +20,6 @@ logs=$BUILD_DIR/check
 mkdir -p "$logs"
 npass=0
 nfail=0
-pass() { echo "PASS $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL $1: $2"; nfail=$((nfail + 1)); }
-# Show the end of a step's log under its FAIL line.
-show_tail() { tail -n "${2:-30}" "$1" | sed 's/^/    | /'; echo "    (full log: $1)"; }
 
 # step NAME CMD...: run CMD with its output in $logs/NAME.log; returns its
 # status.  VERBOSE=1 also shows the output as it comes.
@@ -188,27 +184,6 @@ for d in examples tests; do
 		show_tail "$logs/$d-build.log" 20
 	fi
 done
-
-# Count the "PASS name" / "FAIL name: why" lines a step printed into $1;
-# if it exited non-zero ($3) without any, the step as a whole ($2) failed.
-tally() {
-	local log=$1 name=$2 rc=$3 counted=0 line rest
-	while IFS= read -r line; do
-		case $line in
-		"PASS "*) counted=1; pass "${line#PASS }" ;;
-		"FAIL "*)
-			counted=1
-			rest=${line#FAIL }
-			fail "${rest%%: *}" "${rest#*: }"
-			;;
-		"    "*) echo "$line" ;;	# details under a FAIL line
-		esac
-	done <"$log"
-	if ((rc != 0 && counted == 0)); then
-		fail "$name" "exited $rc"
-		show_tail "$log" 20
-	fi
-}
 
 # ---- 6. guest integration tests
 if ((module_ok == 0)); then

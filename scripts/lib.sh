@@ -39,3 +39,30 @@ guest_release() {
 	[[ -n $rel ]] || die "cannot tell which kernel the guest should boot"
 	echo "$rel"
 }
+
+# ---- verdicts (check.sh, check-kernel.sh): callers set npass=0 nfail=0
+pass() { echo "PASS $1"; npass=$((npass + 1)); }
+fail() { echo "FAIL $1: $2"; nfail=$((nfail + 1)); }
+show_tail() { tail -n "${2:-30}" "$1" | sed 's/^/    | /'; echo "    (full log: $1)"; }
+
+# Count the "PASS name" / "FAIL name: why" lines a step printed into $1;
+# if it exited non-zero ($3) without any, the step as a whole ($2) failed.
+tally() {
+	local log=$1 name=$2 rc=$3 counted=0 line rest
+	while IFS= read -r line; do
+		case $line in
+		"PASS "*) counted=1; pass "${line#PASS }" ;;
+		"FAIL "*)
+			counted=1
+			rest=${line#FAIL }
+			fail "${rest%%: *}" "${rest#*: }"
+			;;
+		"    "*) echo "$line" ;;	# details under a FAIL line
+		esac
+	done <"$log"
+	if ((rc != 0 && counted == 0)); then
+		fail "$name" "exited $rc"
+		show_tail "$log" 20
+	fi
+}
+
