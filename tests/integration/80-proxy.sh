@@ -333,11 +333,24 @@ wait "$sniff_pid" || fail "toa_sniff failed" "$W/sniff.err"
 sniff_pid=
 grep -q '^# end .* drops=0 ' "$CAP" || fail "capture incomplete: $(tail -n 1 "$CAP")"
 
+# A transmit the return hook could not watch goes without TOA: kprobes skip
+# a hit nested in another kprobe on the same CPU (a softirq transmit while a
+# process-context one is in the handler), which 140 concurrent flows on a
+# TCG guest provoke now and then. Such gaps pass only when hook_missed
+# accounts for every one; any other violation fails.
 check() {	# check NAME TOA_CHECK_ARGS...
 	name=$1
 	shift
-	"$BIN/toa_check" "$CAP" "$@" >"$W/check-$name.out" 2>&1 ||
-		fail "toa_check $name: $*" "$W/check-$name.out"
+	"$BIN/toa_check" "$CAP" "$@" >"$W/check-$name.out" 2>&1 && return 0
+	missing=$(grep -c '^VIOLATION.*TOA missing' "$W/check-$name.out")
+	other=$(grep '^VIOLATION' "$W/check-$name.out" | grep -vc 'TOA missing')
+	missed=$(sed -n 's/^hook_missed //p' /proc/1/net/sdp_toa_stats 2>/dev/null)
+	if [ "$other" = 0 ] && [ "$missing" -gt 0 ] &&
+	   [ "$missing" -le "${missed:-0}" ]; then
+		echo "# $name: $missing segment(s) without TOA, all counted in hook_missed ($missed)"
+		return 0
+	fi
+	fail "toa_check $name: $* (hook_missed=${missed:-?})" "$W/check-$name.out"
 }
 if [ "$NOMOD" = 1 ]; then
 	check all --mode none --flows 150
