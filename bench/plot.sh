@@ -46,9 +46,10 @@ split_panel() {	# split_panel REGEX OUT
 }
 split_panel '^bulk' "$tmp/bulk"
 split_panel '^(conn|scale_)' "$tmp/conn"
-# y range: around all bars and whiskers, 100% always in view
+# y range: around all bars and whiskers, 100% always in view; whiskers
+# beyond 200% are cut (the table has them)
 read -r ylo yhi < <(awk 'NF == 4 && $1 > -9 { if (lo == "" || $3 < lo) lo = $3; if ($4 > hi) hi = $4 }
-	END { if (lo == "" || lo > 100) lo = 100; if (hi < 100) hi = 100
+	END { if (lo == "" || lo > 100) lo = 100; if (hi < 100) hi = 100; if (hi > 196) hi = 196
 	      printf "%d %d\n", int(lo - 3), int(hi + 3.999) }' "$tmp/bulk" "$tmp/conn")
 if [[ -s $hook ]]; then
 	top=0.42 height=1000
@@ -60,7 +61,7 @@ fi
 cat >"$tmp/plot.gp" <<'EOF'
 set terminal pngcairo size 1280,height font "sans,11"
 set output png
-set multiplot title "sdp\\_toa: % of the module-absent figure of the same round (bars: median over rounds, value at the base; whiskers: min-max)" font "sans,12"
+set multiplot title "sdp\\_toa: % of the module-absent figure of the same round (bars: median over rounds, value at the base; whiskers: min-max, cut at 200%)" font "sans,12"
 set style fill solid 0.85 border rgb "#333333"
 set boxwidth 0.25
 set yrange [ylo:yhi]
