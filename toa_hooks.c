@@ -41,7 +41,6 @@ struct toa_reserve {
 	struct sk_buff *skb;	/* NULL when sizing */
 	const void *opts;
 	bool sizing;		/* tcp_current_mss(): skb == NULL */
-	bool wanted;		/* TOA wanted (sizing: in what it sizes) */
 	bool data;		/* the segment carries payload */
 	u8 len;
 	u8 bytes[TOA_OPT_LEN_MAX];
@@ -110,20 +109,20 @@ static bool toa_reserve_pre(const unsigned long *args, void *data)
 			toa_stat_inc(TOA_STAT_PKTS_NO_ROOM);
 		wanted = false;
 	}
-	/* Sizing is watched either way: it records the room it made. */
-	if (!wanted && skb)
+	if (!wanted) {
+		/* Sizing with no TOA wanted makes no room: say so, unwatched. */
+		if (!skb)
+			ts->sized = 0;
 		goto out;
+	}
 	r->ts = ts;
 	r->sizing = !skb;
-	r->wanted = wanted;
 	r->data = skb && skb->len;
 	r->skb = skb;
 	r->opts = FTRACE_HOOK_ARG(args, 2, const void *);
-	if (wanted)
-		r->len = toa_opt_encode(r->bytes, &ts->client,
-					compat_conn_v6(sk),
-					READ_ONCE(toa_cfg.kind),
-					READ_ONCE(toa_cfg.kind6));
+	r->len = toa_opt_encode(r->bytes, &ts->client, compat_conn_v6(sk),
+				READ_ONCE(toa_cfg.kind),
+				READ_ONCE(toa_cfg.kind6));
 	watch = true;
 out:
 	rcu_read_unlock();
@@ -149,7 +148,7 @@ static unsigned long toa_reserve_post(unsigned long ret, void *data)
 	unsigned int used = ret;
 
 	if (r->sizing) {
-		if (r->wanted && !(used & 3))
+		if (!(used & 3))
 			ret = min_t(unsigned int, used + r->len,
 				    TOA_TCP_OPT_SPACE);
 		r->ts->sized = ret;
