@@ -3,7 +3,8 @@
 #
 # check.sh: everything "make check" tests, in order:
 #   deps, unit tests, W=1 -Werror module build, checkpatch, static test
-#   programs, guest integration tests (+ dmesg-clean).
+#   programs, guest integration tests (+ dmesg-clean), a one-round make
+#   bench smoke (runs, never judged on figures), packaging tests.
 # Every test prints "PASS <name>" or "FAIL <name>: <why>"; a failing step
 # does not stop the run.  The last line is "N passed, N failed"; the exit
 # status is non-zero if anything failed.
@@ -194,6 +195,19 @@ else
 	# Progress now; verdicts (and the detail lines under them) below.
 	scripts/run-guest.sh 2>&1 | tee "$logs/guest.log" | grep -v '^PASS \|^FAIL \|^    '
 	tally "$logs/guest.log" guest "${PIPESTATUS[0]}"
+fi
+
+# ---- 6b. make bench runs (one quick round; its figures never fail CI)
+if ((module_ok == 0)); then
+	fail bench-smoke "skipped: the module did not build"
+elif step bench-smoke env BENCH_QUICK=1 MODULE_KO="$ROOT/sdp_toa.ko" \
+		scripts/bench.sh &&
+     grep -q '^| conn | tag_hs |' "$logs/bench-smoke.log" &&
+     grep -q '^| absent | plain |' "$logs/bench-smoke.log"; then
+	pass bench-smoke
+else
+	fail bench-smoke "make bench (BENCH_QUICK=1) did not produce its table"
+	show_tail "$logs/bench-smoke.log" 20
 fi
 
 # ---- 7. packaging: DKMS, DEB, RPM end to end (packaging/test.sh, ~2 min)
