@@ -15,7 +15,14 @@
 #                   sdptoa.test_timeout=60"
 #   GUEST_TIMEOUT   seconds before qemu is killed (default 1500)
 #   GUEST_LOGLEVEL  console loglevel (default 5: warnings and worse)
-#   VM_ACCEL=kvm    use KVM instead of TCG (KVM hangs on our machines)
+#   VM_ACCEL        tcg (default): TCG with both vCPUs on one host thread
+#                   (-accel tcg,thread=single); tcg-mt: multi-threaded TCG,
+#                   faster on an idle host but, in QEMU 7.2, a vCPU can keep
+#                   running code another vCPU has just patched (text_poke:
+#                   ftrace/kprobe (un)registration under traffic), which
+#                   hangs or crashes the guest kernel with no module loaded
+#                   at all (docs/DESIGN.md, "Testing under QEMU"); kvm: KVM
+#                   (hangs on our machines)
 #   VERBOSE=1       echo the whole console while it runs
 #   BUILD_DIR       where runs go (default: build/ of this tree)
 #   GUEST_MEM       guest RAM, qemu -m syntax (default 1024M; make bench: 3G)
@@ -61,8 +68,10 @@ GUEST_KERNELRELEASE=$ver "$ROOT/scripts/mkinitramfs.sh" "$initrd" ||
 	fail_early "building the initramfs failed"
 
 case ${VM_ACCEL:-tcg} in
-kvm) accel=(-accel kvm -cpu max) ;;
-*)   accel=(-accel tcg -cpu max) ;;
+kvm)    accel=(-accel kvm -cpu max) ;;
+tcg-mt) accel=(-accel tcg,thread=multi -cpu max) ;;
+tcg)    accel=(-accel tcg,thread=single -cpu max) ;;
+*)      fail_early "VM_ACCEL=$VM_ACCEL: tcg, tcg-mt or kvm" ;;
 esac
 
 # panic=-1 + -no-reboot: any panic ends qemu at once instead of hanging.
