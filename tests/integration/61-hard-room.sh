@@ -111,10 +111,15 @@ if hard_stress; then
 	sniff_stop c
 	in_lb "$TC" qdisc del dev veth-lb root
 	check c --mode always --flows 8 --mtu 1500 $(toa_check_opts_since "$hm")
-	[ "$(toa_stat hook_missed)" = "$hm" ] &&
-	assert_ge "$(( $(toa_stat pkts_no_room) - nr ))" \
-		"$(grep -o 'noroom=[0-9]*' c.check | cut -d= -f2)" \
-		"pkts_no_room growth vs. capture (lost segments count too)"
+	# Here the load balancer sends data, and TCP always builds software
+	# GSO super-segments (sk_setup_caps(), whatever ethtool says): one
+	# transmit, counted once, leaves as several wire segments, while lost
+	# ones are counted and never captured. So the counter and the capture
+	# cannot be matched one to one (b) does that, where the load balancer
+	# sends single segments); the counter must have moved.
+	grown=$(( $(toa_stat pkts_no_room) - nr ))
+	log "c: pkts_no_room +$grown, capture noroom=$(grep -o 'noroom=[0-9]*' c.check | cut -d= -f2)"
+	assert_gt "$grown" 0 "pkts_no_room growth"
 	count_segs c
 	rm -f c.txt
 fi
