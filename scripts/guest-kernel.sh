@@ -73,6 +73,51 @@ if ((${#missing[@]})) || [[ ${updated:-1} == 0 ]]; then
 	fi
 fi
 
+# wrap_host_tools TMPROOT ROOT: kbuild's host programs (modpost, objtool,
+# ...) of a newer suite may need a newer glibc than this machine's (sid's
+# want GLIBC_2.38, Debian 12 has 2.36).  Then that suite's libc6 (host
+# architecture) is unpacked into ROOT/hostlibc, never installed, and each
+# such program is renamed PROG.bin behind a PROG script that runs it with
+# that libc's dynamic loader.  Other libraries (libelf, libcrypto) still
+# come from this machine.
+wrap_host_tools() {
+	local tmp=$1 final=$2 have need f ma ld libs n=0
+	have=$(getconf GNU_LIBC_VERSION | sed 's/^glibc //')
+	need=$(find "$tmp"/usr/lib/linux-kbuild-* -type f -exec sh -c \
+		'for f; do objdump -T "$f" 2>/dev/null; done' sh {} + |
+		grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1 || true)
+	[[ -n $need ]] || return 0
+	[[ $(printf '%s\n%s\n' "$need" "$have" | sort -V | tail -n 1) == "$have" ]] &&
+		return 0
+	say "kbuild's host programs need glibc $need, this machine has $have: using $suite's libc6"
+	(cd "$CACHE/debs" && apt-get "${apt_opts[@]}" download -qq \
+		-o APT::Sandbox::User=root "libc6:$(dpkg --print-architecture)" >&2) ||
+		die "apt-get download libc6 failed"
+	mkdir -p "$tmp/hostlibc"
+	dpkg -x "$CACHE"/debs/libc6_*.deb "$tmp/hostlibc"
+	rm -f "$CACHE"/debs/libc6_*.deb
+	ma=$(gcc -print-multiarch)
+	ld=$(find "$tmp/hostlibc/usr/lib/$ma" "$tmp/hostlibc/lib/$ma" -maxdepth 1 \
+		-name 'ld-linux*.so.*' 2>/dev/null | head -n 1 || true)
+	ld=${ld#"$tmp/hostlibc/"}
+	[[ -n $ld ]] || die "no dynamic loader in $suite's libc6"
+	libs=$final/hostlibc/usr/lib/$ma:$final/hostlibc/lib/$ma:/usr/lib/$ma:/lib/$ma
+	while read -r f; do
+		{ objdump -T "$f" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' |
+			sed 's/GLIBC_//' | sort -uV | tail -n 1; } >"$tmp/.glibc" || true
+		[[ $(printf '%s\n%s\n' "$(cat "$tmp/.glibc")" "$have" | sort -V | tail -n 1) == "$have" ]] &&
+			continue
+		mv "$f" "$f.bin"
+		# shellcheck disable=SC2016 # $0 and $@ are the wrapper's
+		printf '#!/bin/sh\n# %s with %s glibc (guest-kernel.sh)\nexec %s --library-path %s --argv0 "$0" "$0.bin" "$@"\n' \
+			"$(basename "$f")" "$suite's" "$final/hostlibc/$ld" "$libs" >"$f"
+		chmod 755 "$f"
+		n=$((n + 1))
+	done < <(find "$tmp"/usr/lib/linux-kbuild-* -type f -perm -u+x)
+	rm -f "$tmp/.glibc"
+	say "$n host programs run with $suite's glibc"
+}
+
 # ---- the kernel: the ABI the flavour's metapackage points at
 stamp=$CACHE/ready
 if [[ ! -f $stamp ]]; then
@@ -104,6 +149,12 @@ if [[ ! -f $stamp ]]; then
 	[[ -n $common && -n $kbuild ]] || die "cannot resolve the dependencies of $hdr"
 	# kbuild runs on this machine: always the host's architecture.
 	pkgs=("$pkg:$arch" "$hdr:$arch" "$common" "$kbuild")
+	# Newer suites (sid, 7.x) split the image: linux-image-VER only
+	# depends on linux-binary-VER (vmlinuz), linux-modules-VER and
+	# linux-base-VER.
+	while read -r p; do pkgs+=("$p:$arch"); done < <(
+		apt-cache "${apt_opts[@]}" depends "$pkg:$arch" |
+		sed -n "s/^ *Depends: \(linux-\(binary\|modules\|base\)-$ver\)\(:.*\)\?\$/\1/p" | sort -u)
 	if [[ $arch != "$(dpkg --print-architecture)" && -z $suite ]]; then
 		tools=(busybox-static iproute2 ethtool tcpdump util-linux)
 		pkgs+=("${tools[@]/%/:$arch}")
@@ -122,10 +173,23 @@ if [[ ! -f $stamp ]]; then
 	rm -rf "$root.tmp"
 	mkdir -p "$root.tmp"
 	for d in "$CACHE"/debs/*.deb; do dpkg -x "$d" "$root.tmp"; done
+	# Merged /usr (newer suites): /usr/lib/modules/VER, vmlinuz in it.
+	# Give the root the usual /lib and /boot names.
+	if [[ ! -e $root.tmp/lib && -d $root.tmp/usr/lib/modules/$ver ]]; then
+		ln -s usr/lib "$root.tmp/lib"
+	fi
+	if [[ ! -e $root.tmp/boot/vmlinuz-$ver &&
+	      -f $root.tmp/usr/lib/modules/$ver/vmlinuz ]]; then
+		mkdir -p "$root.tmp/boot"
+		ln -s "../usr/lib/modules/$ver/vmlinuz" "$root.tmp/boot/vmlinuz-$ver"
+	fi
 	[[ -d $root.tmp/lib/modules/$ver ]] || die "no modules for $ver in $pkg"
+	wrap_host_tools "$root.tmp" "$root"
 	# Some headers include their -common part by absolute path (bullseye,
-	# backports): point it into this root.
-	sed -i "s|^include /usr/src/|include $root/usr/src/|" \
+	# backports), newer ones name their own directory (KBUILD_OUTPUT=,
+	# sid): point them into this root.
+	sed -i -e "s|^include /usr/src/|include $root/usr/src/|" \
+		-e "s|^KBUILD_OUTPUT=/usr/src/|KBUILD_OUTPUT=$root/usr/src/|" \
 		"$root.tmp/usr/src/linux-headers-$ver/Makefile"
 	# dpkg -x runs no maintainer scripts: generate modules.dep ourselves.
 	depmod -b "$root.tmp" "$ver"
