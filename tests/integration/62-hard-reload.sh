@@ -45,10 +45,11 @@ load_bg b4 --dst $BE4:9001 --tag 203.0.113.21:4000 --send 1000000 --reply 1000 \
 load_bg b6 --dst "[$BE6]:9001" --tag "[2001:db8:c::21]:4000" --send 1000000 \
 	--reply 1000 --pause 100000 $L
 # connections tagged before the first rmmod that keep sending after it
-server_start sh --listen "[::]:8083" --count 4 --expect 400000 --reply 1000
-client_bg kh --dst $BE4:8083 --tag 203.0.113.22:4000 --parallel 2 --send 100000 \
+# (they wait for the second rmmod: on the debug kernel one takes minutes)
+server_start sh --listen "[::]:8083" --count 4 --expect 400000 --reply 1000 --timeout 1200
+client_bg kh --timeout 1200 --dst $BE4:8083 --tag 203.0.113.22:4000 --parallel 2 --send 100000 \
 	--recv 1000 --ready kh.rdy --wait-file go --send2 300000 --expect-recv 1000
-client_bg kh6 --dst "[$BE6]:8083" --tag "[2001:db8:c::22]:4000" --parallel 2 --send 100000 \
+client_bg kh6 --timeout 1200 --dst "[$BE6]:8083" --tag "[2001:db8:c::22]:4000" --parallel 2 --send 100000 \
 	--recv 1000 --ready kh6.rdy --wait-file go --send2 300000 --expect-recv 1000
 wait_file kh.rdy
 wait_file kh6.rdy
