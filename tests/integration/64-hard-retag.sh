@@ -15,7 +15,9 @@
 # TOA is self-consistent with a kind valid for its length; on serialised
 # sockets generations never go back (each segment has the latest tag, never
 # an older one); after the threads stop, the final tag is what the last
-# segments carry; no segment exceeds the MTU when the option grows.
+# segments carry (checked when the capture lost nothing: the long form's
+# capture cannot keep up under TCG); no segment exceeds the MTU when the
+# option grows.
 . /tests/lib.sh
 
 topo_up
@@ -82,7 +84,12 @@ done
 # without TOA (never with an older one)
 missed=0
 [ "$(toa_stat hook_missed)" = 0 ] || missed=1
-awk -v flows="$flows" -v missed=$missed '
+# lossy=1: the capture dropped segments (cap_sane logged it), so a flow's
+# last segments may be missing from it: the tail checks are skipped (every
+# other check still holds for what was captured)
+lossy=0
+grep -q ' drops=0 vnet_errors=0' cap.txt || lossy=1
+awk -v flows="$flows" -v missed=$missed -v lossy=$lossy '
 BEGIN {
 	n = split(flows, fl, " ")
 	for (i = 1; i <= n; i++) {
@@ -138,9 +145,12 @@ END {
 	for (sp in final) {
 		printf "# flow %s (port %s): %d segments, %d with TOA, %d generation changes, last data segment gen %s (final %s)\n", name[sp], sp, segs[sp], with[sp], changes[sp], lastdata[sp], final[sp]
 		if (segs[sp] == 0) bad("no segments of flow " name[sp])
-		else if (lastdata[sp] != final[sp] && (lastdata[sp] != -1 || !missed))
+		else if (lossy) {
+			if (lastdata[sp] != final[sp])
+				print "# flow " name[sp] ": tail not checked, the capture lost segments"
+		} else if (lastdata[sp] != final[sp] && (lastdata[sp] != -1 || !missed))
 			bad("flow " name[sp] " ended with gen " lastdata[sp] ", not the final " final[sp])
-		if (!(sp SUBSEP final[sp] in seen)) bad("flow " name[sp] ": the final gen " final[sp] " never on the wire")
+		if (!lossy && !(sp SUBSEP final[sp] in seen)) bad("flow " name[sp] ": the final gen " final[sp] " never on the wire")
 		if (changes[sp] < 3) bad("flow " name[sp] ": only " changes[sp] " generations seen on the wire")
 		total += segs[sp]
 	}
