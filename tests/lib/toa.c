@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* toa.c - SDP_TOA_SO_SET/GET wrappers, counters, dropping privileges. */
 #include <grp.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,25 @@ int tt_sock_family(int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &fam, &l) < 0)
 		die_errno("getsockopt(SO_DOMAIN)");
 	return fam;
+}
+
+void tt_md5_key(int fd, const struct sockaddr *peer, const char *key)
+{
+	struct tcp_md5sig md5;
+	size_t kl = strlen(key);
+
+	if (kl > TCP_MD5SIG_MAXKEYLEN)
+		die("TCP_MD5SIG key longer than %d bytes", TCP_MD5SIG_MAXKEYLEN);
+	memset(&md5, 0, sizeof(md5));
+	if (tt_sock_family(fd) == AF_INET6)
+		tt_to_v6(peer, (struct sockaddr_in6 *)&md5.tcpm_addr);
+	else
+		memcpy(&md5.tcpm_addr, peer, sizeof(struct sockaddr_in));
+	tt_addr_set_port((struct sockaddr *)&md5.tcpm_addr, 0);
+	md5.tcpm_keylen = kl;
+	memcpy(md5.tcpm_key, key, kl);
+	if (setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &md5, sizeof(md5)) < 0)
+		die_errno("setsockopt(TCP_MD5SIG)");
 }
 
 int tt_toa_level(int fd)

@@ -4,7 +4,8 @@
  *
  * util.c: messages, errno names, number parsing, files, the data pattern
  * addr.c: "a.b.c.d:port" / "[v6]:port" parsing and printing, sockaddrs
- * toa.c:  SDP_TOA_SO_SET/GET wrappers, /proc/net/sdp_toa_stats, privileges
+ * toa.c:  SDP_TOA_SO_SET/GET wrappers, /proc/net/sdp_toa_stats, privileges,
+ *         socket family, TCP_MD5SIG keys
  *
  * Everything dies with "prog: message" on stderr and exit status 1 where it
  * says die; the rest returns -errno.
@@ -46,6 +47,15 @@ double tt_parse_secs(const char *s, const char *what);
 void tt_sleep(double secs);
 double tt_now(void);			/* CLOCK_MONOTONIC seconds */
 
+/*
+ * After @secs (none if <= 0), exit 1 with "prog: CONTEXT: timed out after
+ * SECS s" on stderr; arming again restarts the clock. @context (or NULL)
+ * runs in the SIGALRM handler and only formats what the program was doing
+ * into its buffer.
+ */
+typedef void (*tt_timeout_context)(char *buf, size_t n);
+void tt_arm_timeout(double secs, tt_timeout_context context);
+
 /* Create (or truncate) @path holding @text; dies on error. */
 void tt_touch(const char *path, const char *text);
 /* Wait until @path exists; false after @timeout seconds (0 = forever). */
@@ -84,6 +94,8 @@ bool tt_addr_equal(const struct sockaddr *a, const struct sockaddr *b);
 /* ---- toa.c ----------------------------------------------------------- */
 /* SO_DOMAIN of @fd (AF_INET / AF_INET6), dies on error */
 int tt_sock_family(int fd);
+/* TCP_MD5SIG @key for @peer (port ignored; IPv4 mapped on an IPv6 @fd) */
+void tt_md5_key(int fd, const struct sockaddr *peer, const char *key);
 /* the level SDP_TOA_SO_* uses on @fd: IPPROTO_IP or IPPROTO_IPV6 */
 int tt_toa_level(int fd);
 /* 0 or -errno. */

@@ -2,11 +2,13 @@
 /* util.c - messages, errno names, numbers, files, the data pattern. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -196,6 +198,40 @@ double tt_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double timeout_secs;
+static tt_timeout_context timeout_context;
+
+static void on_alarm(int sig)
+{
+	char what[160] = "", buf[256];
+	int n;
+
+	(void)sig;
+	if (timeout_context)
+		timeout_context(what, sizeof(what));
+	n = snprintf(buf, sizeof(buf), "%s: %s%stimed out after %g s\n",
+		     tt_prog, what, what[0] ? ": " : "", timeout_secs);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	if (n > 0 && write(2, buf, (size_t)n) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+void tt_arm_timeout(double secs, tt_timeout_context context)
+{
+	struct itimerval it = { 0 };
+
+	if (secs <= 0)
+		return;
+	timeout_secs = secs;
+	timeout_context = context;
+	signal(SIGALRM, on_alarm);
+	it.it_value.tv_sec = (time_t)secs;
+	it.it_value.tv_usec = (long)((secs - (double)it.it_value.tv_sec) * 1e6);
+	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 void tt_touch(const char *path, const char *text)

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <netinet/tcp.h>
 #include <unistd.h>
@@ -52,31 +51,9 @@ static int tag_failed;		/* tags refused as --tag-may-fail allows */	/* pipe to t
 static const char *volatile phase = "starting";
 static char conn_name[32] = "-";
 
-static void on_alarm(int sig)
+static void timeout_context(char *buf, size_t n)
 {
-	char buf[256];
-	int n;
-
-	(void)sig;
-	n = snprintf(buf, sizeof(buf),
-		     "%s: conn=%s: timed out after %g s while %s\n",
-		     tt_prog, conn_name, o.timeout, phase);
-	if (write(2, buf, n) < 0)
-		_exit(1);
-	_exit(1);
-}
-
-static void arm_timeout(void)
-{
-	struct itimerval it = { 0 };
-
-	if (o.timeout <= 0)
-		return;
-	signal(SIGALRM, on_alarm);
-	it.it_value.tv_sec = (time_t)o.timeout;
-	it.it_value.tv_usec = (long)((o.timeout - (double)it.it_value.tv_sec) *
-				     1e6);
-	setitimer(ITIMER_REAL, &it, NULL);
+	snprintf(buf, n, "conn=%s while %s", conn_name, phase);
 }
 
 static bool errno_in(int err, const int *list, int n)
@@ -151,26 +128,6 @@ static void set_int(int fd, int level, int name, int val, const char *what)
 {
 	if (setsockopt(fd, level, name, &val, sizeof(val)) < 0)
 		die_errno("setsockopt(%s=%d)", what, val);
-}
-
-static void set_md5(int fd, int fam)
-{
-	struct tcp_md5sig md5;
-	size_t kl = strlen(o.md5);
-
-	if (kl > TCP_MD5SIG_MAXKEYLEN)
-		die("--md5: key longer than %d bytes", TCP_MD5SIG_MAXKEYLEN);
-	memset(&md5, 0, sizeof(md5));
-	if (fam == AF_INET6)
-		tt_to_v6((struct sockaddr *)&o.dst,
-			 (struct sockaddr_in6 *)&md5.tcpm_addr);
-	else
-		memcpy(&md5.tcpm_addr, &o.dst, o.dst_len);
-	tt_addr_set_port((struct sockaddr *)&md5.tcpm_addr, 0);
-	md5.tcpm_keylen = kl;
-	memcpy(md5.tcpm_key, o.md5, kl);
-	if (setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &md5, sizeof(md5)) < 0)
-		die_errno("setsockopt(TCP_MD5SIG)");
 }
 
 /* The GET result as text for the connection line; checks --expect-get. */
@@ -301,7 +258,7 @@ static void one_conn(int w, int c)
 	if (o.rcvbuf)
 		set_int(fd, SOL_SOCKET, SO_RCVBUF, o.rcvbuf, "SO_RCVBUF");
 	if (o.md5)
-		set_md5(fd, fam);
+		tt_md5_key(fd, (struct sockaddr *)&o.dst, o.md5);
 	if (o.have_tag && (!o.tag_after || o.no_connect))
 		do_tag(fd);
 
@@ -394,7 +351,7 @@ static int worker(int w)
 {
 	int c;
 
-	arm_timeout();
+	tt_arm_timeout(o.timeout, timeout_context);
 	for (c = 0; c < o.count; c++)
 		one_conn(w, c);
 	if (tag_failed)

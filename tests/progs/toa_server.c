@@ -22,9 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <sys/wait.h>
-#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include "tt.h"
@@ -44,49 +42,9 @@ static struct {
 
 static char conn_name[96] = "listener";
 
-static void on_alarm(int sig)
+static void timeout_context(char *buf, size_t n)
 {
-	char buf[200];
-	int n;
-
-	(void)sig;
-	n = snprintf(buf, sizeof(buf), "%s: %s: timed out after %g s\n",
-		     tt_prog, conn_name, o.timeout);
-	if (write(2, buf, n) < 0)
-		_exit(1);
-	_exit(1);
-}
-
-static void arm_timeout(void)
-{
-	struct itimerval it = { 0 };
-
-	if (o.timeout <= 0)
-		return;
-	signal(SIGALRM, on_alarm);
-	it.it_value.tv_sec = (time_t)o.timeout;
-	it.it_value.tv_usec = (long)((o.timeout - (double)it.it_value.tv_sec) *
-				     1e6);
-	setitimer(ITIMER_REAL, &it, NULL);
-}
-
-static void set_md5(int fd, int fam)
-{
-	struct tcp_md5sig md5;
-	size_t kl = strlen(o.md5);
-
-	if (kl > TCP_MD5SIG_MAXKEYLEN)
-		die("--md5: key longer than %d bytes", TCP_MD5SIG_MAXKEYLEN);
-	memset(&md5, 0, sizeof(md5));
-	if (fam == AF_INET6)
-		tt_to_v6((struct sockaddr *)&o.md5_peer,
-			 (struct sockaddr_in6 *)&md5.tcpm_addr);
-	else
-		memcpy(&md5.tcpm_addr, &o.md5_peer, sizeof(struct sockaddr_in));
-	md5.tcpm_keylen = kl;
-	memcpy(md5.tcpm_key, o.md5, kl);
-	if (setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &md5, sizeof(md5)) < 0)
-		die_errno("setsockopt(TCP_MD5SIG)");
+	snprintf(buf, n, "%s", conn_name);
 }
 
 static void serve(int fd, int idx)
@@ -102,7 +60,7 @@ static void serve(int fd, int idx)
 	long bad;
 	size_t n;
 
-	arm_timeout();
+	tt_arm_timeout(o.timeout, timeout_context);
 	sl = sizeof(ss);
 	if (!getpeername(fd, (struct sockaddr *)&ss, &sl))
 		tt_addr_str((struct sockaddr *)&ss, p, sizeof(p));
@@ -296,12 +254,12 @@ int main(int argc, char **argv)
 	    setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &o.rcvbuf, sizeof(int)) < 0)
 		die_errno("setsockopt(SO_RCVBUF)");
 	if (o.md5)
-		set_md5(lfd, fam);
+		tt_md5_key(lfd, (struct sockaddr *)&o.md5_peer, o.md5);
 	if (bind(lfd, (struct sockaddr *)&o.listen, o.listen_len) < 0)
 		die_errno("bind %s", o.listen_s);
 	if (listen(lfd, o.backlog) < 0)
 		die_errno("listen");
-	arm_timeout();
+	tt_arm_timeout(o.timeout, timeout_context);
 	if (o.ready)
 		tt_touch(o.ready, "listening\n");
 

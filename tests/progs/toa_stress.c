@@ -74,7 +74,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/time.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -109,27 +108,6 @@ static void on_stop(int sig)
 {
 	(void)sig;
 	stop_sig = 1;
-}
-
-static void on_alarm(int sig)
-{
-	static const char msg[] = "toa_stress: timed out\n";
-
-	(void)sig;
-	if (write(2, msg, sizeof(msg) - 1) < 0)
-		_exit(1);
-	_exit(1);
-}
-
-static void arm_timeout(void)
-{
-	struct itimerval it = { 0 };
-
-	if (o.timeout <= 0)
-		return;
-	signal(SIGALRM, on_alarm);
-	it.it_value.tv_sec = (time_t)o.timeout;
-	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 static bool stop_requested(void)
@@ -449,7 +427,7 @@ static int cmd_load(void)
 	if (!o.count && !o.stop_file)
 		die("load: --count or --stop-file is required");
 	signal(SIGPIPE, SIG_IGN);
-	arm_timeout();
+	tt_arm_timeout(o.timeout, NULL);
 	for (i = 0; i < o.threads; i++)
 		if (pthread_create(&th[i], NULL, load_thread, (void *)i))
 			die("pthread_create failed");
@@ -591,7 +569,7 @@ static int cmd_retag(void)
 	if (o.threads > 64)
 		die("retag: at most 64 threads");
 	signal(SIGPIPE, SIG_IGN);
-	arm_timeout();
+	tt_arm_timeout(o.timeout, NULL);
 	r_fd = socket(o.v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
 	if (r_fd < 0)
 		die_errno("socket");
@@ -634,21 +612,6 @@ static int cmd_retag(void)
 }
 
 /* ---- md5 ------------------------------------------------------------------- */
-static void md5_key(int fd, const struct sockaddr_storage *peer)
-{
-	struct tcp_md5sig m;
-	size_t kl = strlen(o.key);
-
-	if (kl > TCP_MD5SIG_MAXKEYLEN)
-		die("--key too long");
-	memset(&m, 0, sizeof(m));
-	memcpy(&m.tcpm_addr, peer, sizeof(*peer));
-	m.tcpm_keylen = kl;
-	memcpy(m.tcpm_key, o.key, kl);
-	if (setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &m, sizeof(m)) < 0)
-		die_errno("TCP_MD5SIG");
-}
-
 static bool has_timestamps(int fd)
 {
 	struct tcp_info ti;
@@ -669,7 +632,7 @@ static int cmd_md5(void)
 	if (!o.dst_len || !o.key || !o.key_file)
 		die("md5: --dst, --key and --key-file are required");
 	signal(SIGPIPE, SIG_IGN);
-	arm_timeout();
+	tt_arm_timeout(o.timeout, NULL);
 	fd = socket(o.v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		die_errno("socket");
@@ -686,7 +649,7 @@ static int cmd_md5(void)
 	if (!tt_wait_file(o.key_file, o.timeout))
 		die("md5: no %s", o.key_file);
 	dst_for_socket(&d);
-	md5_key(fd, &d);
+	tt_md5_key(fd, (struct sockaddr *)&d, o.key);
 	send_pattern(fd, o.send, &off, "md5");
 	if (shutdown(fd, SHUT_WR) < 0)
 		die_errno("shutdown");
@@ -711,7 +674,7 @@ static int cmd_md5srv(void)
 	if (!o.nlisten || !o.key || !o.key_file || !o.peer)
 		die("md5srv: --listen, --peer, --key and --key-file are required");
 	signal(SIGPIPE, SIG_IGN);
-	arm_timeout();
+	tt_arm_timeout(o.timeout, NULL);
 	tt_addr_parse_or_die(o.peer, &peer, false, "--peer");
 	lfd = socket(o.listen[0].ss_family, SOCK_STREAM, 0);
 	if (lfd < 0)
@@ -733,7 +696,7 @@ static int cmd_md5srv(void)
 		pl = tt_to_v6((void *)&peer, &m);
 		memcpy(&peer, &m, pl);
 	}
-	md5_key(fd, &peer);
+	tt_md5_key(fd, (struct sockaddr *)&peer, o.key);
 	tt_touch(o.key_file, "");
 	got = recv_to_eof(fd, "md5srv");
 	if (o.expect >= 0 && got != o.expect)
