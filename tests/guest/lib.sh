@@ -131,6 +131,16 @@ topo_up() {
 		fail "lb cannot ping be"
 }
 
+# offloads_off: TSO, GSO and GRO off on both veths, so that every segment
+# is captured as it goes on the wire (no super-segments to split later)
+offloads_off() {
+	for _d in "lb veth-lb" "be veth-be"; do
+		set -- $_d
+		"$IP" netns exec "$1" "$ETHTOOL" -K "$2" tso off gso off gro off ||
+			fail "ethtool -K $2 tso off gso off gro off"
+	done
+}
+
 # ns_sysctl NS KEY VALUE
 ns_sysctl() {
 	"$IP" netns exec "$1" sh -c "echo $3 > /proc/sys/$(echo "$2" | tr . /)" ||

@@ -14,11 +14,7 @@
 
 SIZE=$(hard_scale 2000000 50000000)
 topo_up
-for d in "lb veth-lb" "be veth-be"; do
-	set -- $d
-	"$IP" netns exec "$1" "$ETHTOOL" -K "$2" tso off gso off gro off ||
-		fail "ethtool -K $2 tso off gso off gro off"
-done
+offloads_off
 toa_load inject=always
 
 segs=0

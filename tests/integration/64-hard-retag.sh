@@ -21,11 +21,7 @@
 . /tests/lib.sh
 
 topo_up
-for d in "lb veth-lb" "be veth-be"; do
-	set -- $d
-	"$IP" netns exec "$1" "$ETHTOOL" -K "$2" tso off gso off gro off ||
-		fail "ethtool -K $2 tso off gso off gro off"
-done
+offloads_off
 toa_load inject=always
 S=$(hard_scale 2000000 20000000)
 DUR=$(hard_scale 4 60)
