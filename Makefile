@@ -115,7 +115,7 @@ check-kernel:
 	scripts/check-kernel.sh
 
 # Hardening (tests/integration/*-hard-*.sh; make check runs them short).
-# check-stress: their long form on make check's kernel (~30-40 min).
+# check-stress: their long form on make check's kernel (~25 min on 2 cores).
 # check-debug: the whole suite on a KASAN/lockdep/kmemleak 6.1 kernel,
 # built once from linux-source-6.1 into ~/.cache/sdp_toa (~35 min on 2
 # cores; scripts/debug-kernel.sh); STRESS=1 for the long form there too.
