@@ -131,6 +131,17 @@ topo_up() {
 		fail "lb cannot ping be"
 }
 
+# one_seg_skbs NS DEV: every skb that TCP hands DEV is one wire segment, so
+# that netem drops single segments, not whole bursts. TSO/GSO off is not
+# enough: TCP always builds GSO skbs (software GSO splits them after the
+# qdisc); gso_max_segs 1 caps them at one MSS. Logs where it cannot.
+one_seg_skbs() {
+	"$IP" netns exec "$1" "$ETHTOOL" -K "$2" tso off gso off >/dev/null 2>&1 ||
+		log "ethtool -K $2 tso off gso off failed; losses will be coarser"
+	"$IP" -n "$1" link set dev "$2" gso_max_segs 1 ||
+		log "$2: gso_max_segs 1 failed; losses will be coarser"
+}
+
 # offloads_off: TSO, GSO and GRO off on both veths, so that every segment
 # is captured as it goes on the wire (no super-segments to split later)
 offloads_off() {

@@ -33,8 +33,7 @@ assert_eq "$(toa_stat pkts_no_room)" "$nr" "pkts_no_room with MD5 + TOA (fits)"
 log "b) timestamps + SACK + 20-byte TOA (inject=always, 2% loss backend->lb)"
 toa_param_set inject always || fail "inject=always"
 # per-segment loss (no GSO super-segments on be), so the client sees holes
-in_be "$ETHTOOL" -K veth-be tso off gso off >/dev/null 2>&1 ||
-	log "ethtool -K veth-be tso off gso off failed; losses will be coarser"
+one_seg_skbs be veth-be
 in_be "$TC" qdisc add dev veth-be root netem loss 2% || fail "netem on be"
 hm=$(toa_stat hook_missed)
 server_start s2 --listen "[::]:8082" --count 3 --expect 1000 --reply 3000000
