@@ -12,10 +12,13 @@
 #     /proc/slabinfo's active_objs counts allocated objects exactly): the
 #     cache that grows by ~1000 more with tags holds the entries. After the
 #     churn its count may differ from the baseline by no more than
-#     TOL = max(64, N/100) objects: other kernel users of the same size
-#     class (and objects still waiting for an RCU grace period) move it by a
-#     few dozen at most (printed below as the untagged control's noise), and
-#     a leak of even 1 in 100 sockets would exceed it.
+#     TOL = N/100 + two slabs' worth of objects (2 x objperslab: 84 for
+#     kmalloc-96): other kernel users of the same size class and SLUB's
+#     per-slab bookkeeping move the count by whole slabs (-84 to +65 seen
+#     over 2,000 sockets; the untagged control's noise is printed below).
+#     So the long form (N = 20,000, TOL 284) sees a leak of 1 in 70
+#     sockets, or any one way of ending (>= 1,000 sockets each) leaking;
+#     the short form (TOL 104) a leak of more than 1 in 20.
 #  5. Then N untagged connections (IPv4, IPv6, IPv4-mapped): not one segment
 #     carries TOA (inject=always; their sockets reuse the freed memory).
 . /tests/lib.sh
@@ -113,8 +116,7 @@ assert_ge "$2" 700 "growth of $cache with 1000 tagged sockets"
 noise=$(( $(slab_of s2 "$cache") - $(slab_of s0 "$cache") ))
 log "untagged control: $cache moved by $noise after 1000 untagged sockets came and went"
 
-TOL=$((N / 100))
-[ $TOL -lt 64 ] && TOL=64
+TOL=$((N / 100 + 2 * $(awk -v c="$cache" '$1 == c { print $5 }' /proc/slabinfo)))
 slab_steady s2 "$cache"
 base=$(slab_of s2 "$cache")
 slab0=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
