@@ -16,7 +16,11 @@
  * A required TOA may be missing only when it could not fit: option bytes
  * present + TOA length > 40 (the TOA length is --len, else the length seen
  * in the flow, else 8). Such segments count as noroom (--allow-no-room:
- * every missing TOA does).
+ * every missing TOA does). Nor is TOA required on a client's bare ACK of
+ * the server's FIN once the client has sent its own FIN (counted as
+ * timewait): the kernel may send it from the TIME_WAIT socket (a FIN or an
+ * old segment the server sent again, or the FIN reaching an orphaned
+ * FIN_WAIT2 socket), which no hook sees and which carries no tag.
  * --late-tag: the tag was set after connect(), so the handshake-completing
  * ACK (the client's first non-SYN segment) must not carry TOA; later
  * segments follow --mode.
@@ -29,7 +33,8 @@
  *
  * Prints each violation, then one line:
  *   toa_check: flows=N segments=N with_toa=N without=N violations=N
- *              noroom=N required=N forbidden=N drops=N   (one line)
+ *              noroom=N required=N forbidden=N drops=N timewait=N
+ *                                                       (one line)
  * and exits 1 if there was any violation.
  */
 #include <arpa/inet.h>
@@ -71,6 +76,9 @@ struct flow {
 	unsigned cport, sport;
 	uint32_t c_isn, s_isn;
 	bool have_synack, orphan, dead, seen_client_seg;
+	bool c_fin, s_fin;		/* each side's FIN seen */
+	uint32_t s_fin_ack;		/* the ack that acknowledges the server's FIN */
+	char prev[96];			/* the flow's previous segment, for messages */
 	int kind_idx, seen_len, line;
 	long segs, with, without, noroom, viol;
 };
@@ -78,7 +86,7 @@ struct flow {
 static struct flow *flows;
 static int nflows, cap_flows;
 static long n_segs, n_with, n_without, n_noroom, n_required, n_forbidden;
-static long n_viol;
+static long n_viol, n_timewait;
 static bool kind_seen[MAX_KINDS];
 
 static void violation(int line, const struct flow *f, const struct seg *s,
@@ -108,6 +116,8 @@ static void violation(int line, const struct flow *f, const struct seg *s,
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
+	if (f && f->prev[0])
+		printf(" (after %s)", f->prev);
 	printf("\n");
 }
 
@@ -282,6 +292,14 @@ static void check_seg(int line, struct flow *f, const struct seg *s,
 		check_content(line, f, s);
 	}
 
+	if (has(s->flags, 'F')) {
+		if (from_client) {
+			f->c_fin = true;
+		} else {
+			f->s_fin = true;
+			f->s_fin_ack = s->seq + (uint32_t)s->paylen + 1;
+		}
+	}
 	if (!from_client || syn || rst) {
 		if (toa)
 			violation(line, f, s, "TOA on %s",
@@ -332,7 +350,10 @@ static void check_seg(int line, struct flow *f, const struct seg *s,
 			  "ack is past the server's ISN + 1: the backend has sent data");
 	} else if (!toa && required) {
 		tl = o.len > 0 ? o.len : f->seen_len ? f->seen_len : 8;
-		if (s->optlen + tl > 40 || o.allow_no_room) {
+		if (f->c_fin && f->s_fin && s->ack == f->s_fin_ack &&
+		    !s->paylen && !strcmp(s->flags, "A")) {
+			n_timewait++;
+		} else if (s->optlen + tl > 40 || o.allow_no_room) {
 			n_noroom++;
 			f->noroom++;
 		} else {
@@ -511,6 +532,10 @@ int main(int argc, char **argv)
 			f->have_synack = true;
 		}
 		check_seg(lineno, f, &s, from_client);
+		snprintf(f->prev, sizeof(f->prev),
+			 "%s %s seq=%u ack=%u paylen=%ld",
+			 from_client ? "client" : "server", s.flags, s.seq,
+			 s.ack, s.paylen);
 	}
 	fclose(in);
 
@@ -553,8 +578,8 @@ int main(int argc, char **argv)
 		violation(lineno, NULL, NULL,
 			  "no segment went without TOA for want of room");
 
-	printf("toa_check: flows=%d segments=%ld with_toa=%ld without=%ld violations=%ld noroom=%ld required=%ld forbidden=%ld drops=%llu\n",
+	printf("toa_check: flows=%d segments=%ld with_toa=%ld without=%ld violations=%ld noroom=%ld required=%ld forbidden=%ld drops=%llu timewait=%ld\n",
 	       matched, n_segs, n_with, n_without, n_viol, n_noroom, n_required,
-	       n_forbidden, drops);
+	       n_forbidden, drops, n_timewait);
 	return n_viol ? 1 : 0;
 }
