@@ -16,11 +16,12 @@
  * A required TOA may be missing only when it could not fit: option bytes
  * present + TOA length > 40 (the TOA length is --len, else the length seen
  * in the flow, else 8). Such segments count as noroom (--allow-no-room:
- * every missing TOA does). Nor is TOA required on a client's bare ACK of
- * the server's FIN once the client has sent its own FIN (counted as
- * timewait): the kernel may send it from the TIME_WAIT socket (a FIN or an
- * old segment the server sent again, or the FIN reaching an orphaned
- * FIN_WAIT2 socket), which no hook sees and which carries no tag.
+ * every missing TOA does). Nor is a TOA that would fit required on a
+ * client's bare ACK of the server's FIN once the client has sent its own
+ * FIN (counted as timewait): the kernel may send it from the TIME_WAIT
+ * socket (a FIN or an old segment the server sent again, or the FIN
+ * reaching an orphaned FIN_WAIT2 socket), which no hook sees and which
+ * carries no tag.
  * --late-tag: the tag was set after connect(), so the handshake-completing
  * ACK (the client's first non-SYN segment) must not carry TOA; later
  * segments follow --mode.
@@ -350,12 +351,12 @@ static void check_seg(int line, struct flow *f, const struct seg *s,
 			  "ack is past the server's ISN + 1: the backend has sent data");
 	} else if (!toa && required) {
 		tl = o.len > 0 ? o.len : f->seen_len ? f->seen_len : 8;
-		if (f->c_fin && f->s_fin && s->ack == f->s_fin_ack &&
-		    !s->paylen && !strcmp(s->flags, "A")) {
-			n_timewait++;
-		} else if (s->optlen + tl > 40 || o.allow_no_room) {
+		if (s->optlen + tl > 40 || o.allow_no_room) {
 			n_noroom++;
 			f->noroom++;
+		} else if (f->c_fin && f->s_fin && s->ack == f->s_fin_ack &&
+			   !s->paylen && !strcmp(s->flags, "A")) {
+			n_timewait++;
 		} else {
 			violation(line, f, s,
 				  "TOA missing (%ld option bytes + %ld would fit in 40)",

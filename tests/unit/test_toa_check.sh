@@ -67,6 +67,12 @@ case_ wrong_ack 1 'TOA missing'
 { conn FA; seg "$C" PA 1102 5052 10 "$NO"; end; } >"$T/data.txt"
 case_ data 1 'TOA missing'
 
+# no room (timestamps + three SACK blocks + 8 bytes > 40) comes first:
+# noroom, not timewait, so that pkts_no_room can be compared with the capture
+FULL='optlen=40 opts=1,1,8/10,1,1,5/26 toa=none ntoa=0 unknown=- malformed=0'
+{ conn FA; seg "$S" FA 5051 1102 0 "$NO"; seg "$C" A 1102 5052 0 "$FULL"; end; } >"$T/noroom_first.txt"
+case_ noroom_first 0 'violations=0 noroom=1 .* timewait=0$'
+
 # every TOA present: clean, nothing counted as timewait
 { conn FA; end; } >"$T/clean.txt"
 case_ clean 0 'violations=0 .* timewait=0$'
