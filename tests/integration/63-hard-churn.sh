@@ -111,7 +111,7 @@ log "entries live in $cache: +$2 objects for 1000 tagged sockets"
 # SLUB's active_objs is approximate (objects of a CPU's current slab count
 # as in use; a shrink flushes most, not all): 883 of 1000 was seen once.
 # Well over half still names the cache and shows the check below can see
-# entries that stay behind (its tolerance is N/100).
+# entries that stay behind (its tolerance, TOL below, is far smaller).
 assert_ge "$2" 700 "growth of $cache with 1000 tagged sockets"
 noise=$(( $(slab_of s2 "$cache") - $(slab_of s0 "$cache") ))
 log "untagged control: $cache moved by $noise after 1000 untagged sockets came and went"

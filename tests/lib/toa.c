@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* toa.c - SDP_TOA_SO_SET/GET wrappers, counters, dropping privileges. */
+/* toa.c - SDP_TOA_SO_SET/GET wrappers, counters, dropping privileges,
+ * socket family, TCP_MD5SIG keys. */
 #include <grp.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
