@@ -50,6 +50,9 @@ flock -n 9 || { echo "debug-kernel: another build holds $cache/lock; waiting" >&
 # Someone else may have finished it meanwhile.
 if [[ -f $cache/stamp && $(cat "$cache/stamp") == "$key" ]]; then print; exit 0; fi
 
+# A fresh machine has no flex or bison: kconfig stops at "flex: not found".
+"$here/deps.sh" --debug-kernel >&2 || { echo "debug-kernel: installing the kernel build dependencies failed" >&2; exit 1; }
+
 t0=$(date +%s)
 srckey="$(basename "$tb")-$(stat -c %s-%Y "$tb")"
 if [[ ! -f $cache/src/.sdptoa-src || $(cat "$cache/src/.sdptoa-src") != "$srckey" ]]; then

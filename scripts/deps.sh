@@ -19,11 +19,21 @@
 #   xz-utils               unpack linux-source-6.1.tar.xz (and any .ko.xz)
 #   perl                   checkpatch.pl (needs more than perl-base)
 #   make gcc               the module build itself
+#
+# With --debug-kernel, also what building a kernel from linux-source-6.1
+# needs (scripts/debug-kernel.sh, make check-debug):
+#   flex bison             kconfig's parsers and the dtc/genksyms lexers
+#   bc                     kernel/time/timeconst.h
+#   libelf-dev             objtool (ORC unwinder, x86 static calls)
+#   libssl-dev             scripts/sign-file, certs/extract-cert
 set -euo pipefail
 
 pkgs=(linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static
       iproute2 tcpdump ethtool linux-source-6.1 libcmocka-dev libc6-dev
       cpio gzip kmod xz-utils perl make gcc)
+if [[ ${1:-} == --debug-kernel ]]; then
+	pkgs+=(flex bison bc libelf-dev libssl-dev)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

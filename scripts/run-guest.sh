@@ -79,7 +79,8 @@ esac
 # panic, so it cannot go unnoticed.  panic_print=0x20 replays the whole
 # kernel log on panic (the init's dmesg dump never happens then).
 append="console=$console rdinit=/init panic=-1 panic_on_warn=1 oops=panic"
-append+=" softlockup_panic=1 hung_task_panic=1 panic_print=0x20"
+append+=" softlockup_panic=1 hung_task_panic=1 sysctl.kernel.panic_on_rcu_stall=1"
+append+=" panic_print=0x20"
 append+=" loglevel=$GUEST_LOGLEVEL printk.time=1 log_buf_len=4M"
 append+=" ${GUEST_APPEND:-}"
 

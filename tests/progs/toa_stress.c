@@ -5,10 +5,15 @@
  *
  *   toa_stress sink --listen ADDR:PORT [--listen ...] [--reply N]
  *              [--expect N] [--ready FILE] [--stop-file FILE]
- *              [--allow-reset] [--timeout SECS]
+ *              [--allow-reset] [--timeout SECS] [--backlog N]
+ *              [--accept-pause USECS]
  *       One process, epoll: accepts any number of connections, reads each
  *       to EOF checking the data pattern (and --expect bytes), then sends
- *       --reply bytes and closes. Runs until SIGTERM/SIGINT or --stop-file
+ *       --reply bytes and closes. --backlog sets listen()'s backlog (4096);
+ *       --accept-pause sleeps after each accept: with a small backlog the
+ *       accept queue overflows, and handshakes then complete from the
+ *       backend's SYN-ACK retransmits (timer) and the client's answers to
+ *       them (softirq). Runs until SIGTERM/SIGINT or --stop-file
  *       appears; then prints
  *         sink: conns=N bytes=B bad=K resets=R
  *       and exits 1 if bad > 0 (a reset counts as bad unless --allow-reset).
@@ -92,14 +97,14 @@ static struct {
 	bool v6, have_tag, allow_reset, serial, mix, linger0;
 	long long send, final_send, reply, expect, expect_recv;
 	int threads, count, ops, clear_every, pause_us, expect_errno;
-	int syn_retries;
+	int syn_retries, backlog, accept_pause_us;
 	bool have_expect_errno;
 	double duration;
 	int may_fail[MAX_ERRNOS], n_may_fail;
 	double timeout;
 } o = {
 	.expect = -1, .expect_recv = -1, .threads = 1, .ops = 100,
-	.timeout = 300, .expect_errno = EPERM,
+	.timeout = 300, .expect_errno = EPERM, .backlog = 4096,
 };
 
 static volatile sig_atomic_t stop_sig;
@@ -305,7 +310,7 @@ static int cmd_sink(void)
 				   sizeof(zero));
 		if (bind(lfd[i], (void *)&o.listen[i], o.listen_len[i]) < 0)
 			die_errno("bind");
-		if (listen(lfd[i], 4096) < 0)
+		if (listen(lfd[i], o.backlog) < 0)
 			die_errno("listen");
 		ev.events = EPOLLIN;
 		ev.data.ptr = NULL;
@@ -335,6 +340,10 @@ static int cmd_sink(void)
 					ev.data.ptr = c;
 					if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
 						die_errno("epoll_ctl");
+					if (o.accept_pause_us) {
+						usleep(o.accept_pause_us);
+						break;
+					}
 				}
 				continue;
 			}
@@ -852,7 +861,7 @@ enum {
 	O_TIMEOUT, O_DST, O_TAG, O_MAY_FAIL, O_SEND, O_THREADS, O_COUNT,
 	O_FINAL_SEND, O_OPS, O_SERIAL, O_MIX, O_CLEAR_EVERY, O_PAUSE, O_KEY,
 	O_KEY_FILE, O_PEER, O_EXPECT_RECV, O_WHEN, O_EXPECT_ERRNO,
-	O_SYN_RETRIES, O_LINGER0, O_DURATION,
+	O_SYN_RETRIES, O_LINGER0, O_DURATION, O_BACKLOG, O_ACCEPT_PAUSE,
 };
 
 int main(int argc, char **argv)
@@ -875,6 +884,8 @@ int main(int argc, char **argv)
 		{ "syn-retries", 1, 0, O_SYN_RETRIES },
 		{ "linger0", 0, 0, O_LINGER0 },
 		{ "duration", 1, 0, O_DURATION },
+		{ "backlog", 1, 0, O_BACKLOG },
+		{ "accept-pause", 1, 0, O_ACCEPT_PAUSE },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	const long long big = 1LL << 40;
@@ -949,6 +960,13 @@ int main(int argc, char **argv)
 		case O_LINGER0: o.linger0 = true; break;
 		case O_DURATION:
 			o.duration = tt_parse_secs(optarg, "--duration");
+			break;
+		case O_BACKLOG:
+			o.backlog = tt_parse_num(optarg, 0, 65535, "--backlog");
+			break;
+		case O_ACCEPT_PAUSE:
+			o.accept_pause_us = tt_parse_num(optarg, 0, 10000000,
+							 "--accept-pause");
 			break;
 		default: usage(2);
 		}

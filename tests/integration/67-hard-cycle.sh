@@ -1,0 +1,110 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Hardening 8: the ops upgrade, "modprobe -r; modprobe" again and again under
+# tagged traffic (make check: 30 cycles; make check-stress: 60 per boot,
+# over the boots of check-stress and check-kernel). rmmod and insmod run
+# back to back, inject alternating handshake/always, while:
+#  - threads open tagged IPv4 and IPv6 connections carrying 100 kB each way
+#    in part (tagging may fail with ENOPROTOOPT while the module is out);
+#  - a second backend port has a one-slot accept queue and a slow acceptor:
+#    it overflows, so handshakes complete from SYN-ACK retransmits (timer)
+#    and the client's ACKs to them are sent from softirq;
+#  - bulk transfers stay open across all cycles (their ACK clocking makes
+#    softirq transmits nest in process-context ones);
+#  - a reader keeps /proc/net/sdp_toa_stats open across an rmmod and reads
+#    it afterwards, another reads it in a loop.
+# Every transfer completes with the right bytes, every TOA on the wire is
+# well formed and its own connection's, no BUG, Oops, WARNING, soft lockup
+# or RCU stall (the guest panics on each: an unfinished guest fails).
+. /tests/lib.sh
+
+CYCLES=$(hard_scale 30 60)
+topo_up
+# no SYN cookies: a full accept queue must drop the handshake's ACK and
+# leave the request to the SYN-ACK timer, not answer later segments of a
+# cookie connection with a RST
+ns_sysctl be net.ipv4.tcp_syncookies 0
+toa_load inject=handshake
+sink_start sk --listen "[::]:9000" --reply 100000 --expect 100000
+sink_start sq --listen "[::]:9002" --reply 2000 --expect 2000 --backlog 2 \
+	--accept-pause 20000
+sink_start sb --listen "[::]:9001" --reply 1000
+L="--tag-may-fail ENOPROTOOPT --stop-file stop --timeout 1200"
+load_bg() {	# NAME ARGS...
+	_n=$1
+	shift
+	"$IP" netns exec lb "$BIN/toa_stress" load "$@" >"$_n.out" 2>&1 &
+	echo $! >"$_n.pid"
+	bg_track $!
+}
+n=0
+load_wait() {
+	wait "$(cat "$1.pid")"
+	_rc=$?
+	sed "s/^/# $1: /" "$1.out" | tail -3
+	[ "$_rc" = 0 ] || fail "load $1 failed: $(tail -2 "$1.out")"
+	n=$((n + $(sed -n 's/^load: conns=\([0-9]*\).*/\1/p' "$1.out")))
+}
+OK4='(254/8/203\.0\.113\.3[0-5]/4000)'
+OK6='(254/20/2001:db8:c::3[0-5]/4000)'
+sniff_start cap0 --rcvbuf 33554432
+load_bg l4 --dst $BE4:9000 --tag 203.0.113.30:4000 --send 100000 \
+	--reply 100000 --threads 3 $L
+load_bg l6 --dst "[$BE6]:9000" --tag "[2001:db8:c::30]:4000" --send 100000 \
+	--reply 100000 --threads 3 $L
+load_bg q4 --dst $BE4:9002 --tag 203.0.113.31:4000 --send 2000 --reply 2000 \
+	--threads 4 $L
+load_bg q6 --dst "[$BE6]:9002" --tag "[2001:db8:c::31]:4000" --send 2000 \
+	--reply 2000 --threads 4 $L
+load_bg b4 --dst $BE4:9001 --tag 203.0.113.32:4000 --send 20000000 \
+	--reply 1000 $L
+load_bg b6 --dst "[$BE6]:9001" --tag "[2001:db8:c::32]:4000" --send 20000000 \
+	--reply 1000 $L
+# the stats file read in a loop while the module comes and goes
+( while [ ! -e stop ]; do cat "$STATS" >/dev/null 2>&1; done ) &
+bg_track $!
+sleep 1
+c_t0=$(cut -d' ' -f1 /proc/uptime)
+i=0
+while [ $i -lt "$CYCLES" ]; do
+	i=$((i + 1))
+	if [ $i = 3 ]; then
+		# a reader holds the stats file open across the rmmod
+		exec 3<"$STATS"
+		toa_unload_busy
+		if cat <&3 >held.out 2>held.err; then
+			assert_eq "$(wc -c <held.out)" 0 "read of a file held open across rmmod"
+		fi
+		log "held-open stats read after rmmod: $(cat held.err) ($(wc -c <held.out) bytes)"
+		exec 3<&-
+	else
+		toa_unload_busy
+	fi
+	if [ $((i % 2)) = 0 ]; then toa_load inject=handshake; else toa_load inject=always; fi
+	# loaded a while, so that tagged connections are in every state
+	sleep 0.$((i * 7 % 10))
+done
+c_t1=$(cut -d' ' -f1 /proc/uptime)
+log "$CYCLES cycles in $(echo "$c_t0 $c_t1" | awk '{ printf "%.1f", $2 - $1 }')s"
+sleep 1
+touch stop
+for l in l4 l6 q4 q6 b4 b6; do load_wait $l; done
+sink_stop sk
+sink_stop sq
+sink_stop sb
+sniff_stop cap0
+cap_sane cap0 "$OK4|$OK6"
+assert_gt "$(grep -c ' toa=254/' cap0.txt)" 0 "TOAs on the wire"
+assert_gt "$n" "$CYCLES" "connections during the cycles"
+ovf=$("$IP" netns exec be awk '/^TcpExt:/ { if (!h) { for (k = 1; k <= NF; k++) c[$k] = k; h = 1 } else print $c["ListenOverflows"] }' /proc/net/netstat)
+assert_gt "$ovf" 0 "accept queue overflows at the backend"
+assert_gt "$(snmp be Tcp RetransSegs)" 0 "backend retransmits"
+check_module_warnings
+wait_live_zero
+toa_unload
+toa_load
+assert_eq "$(toa_stat sockets_live)" 0 "sockets_live after a fresh load"
+log "figures: reload cycles=$CYCLES connections=$n segments_checked=$hard_segs overflows=$ovf tagged=$(grep -h '^load:' ./*.out | sed 's/.*tagged=\([0-9]*\).*/\1/' | awk '{ s += $1 } END { print s }')"
+toa_unload
+log "took $(hard_took)"
+pass
