@@ -58,7 +58,9 @@ sink_start sk --listen "[::]:9000" --reply 100000 --expect 100000
 sink_start sq --listen "[::]:9002" --reply 2000 --expect 2000 --backlog 2 \
 	--accept-pause 20000
 sink_start sb --listen "[::]:9001" --reply 1000
-L="--tag-may-fail ENOPROTOOPT --stop-file stop --timeout 1200"
+# the debug kernel takes ~40 s an rmmod (Tasks RCU grace periods): 30
+# cycles there outlast 1200 s
+L="--tag-may-fail ENOPROTOOPT --stop-file stop --timeout 7000"
 load_bg() {	# NAME ARGS...
 	_n=$1
 	shift
