@@ -25,6 +25,11 @@ cache=${SDP_TOA_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/sdp_toa}/debug-k
 JOBS=${JOBS:-$(nproc)}
 NICE=${NICE:-10}
 
+# A fresh machine has neither linux-source-6.1 nor flex and bison (kconfig
+# stopped at "flex: not found"); a second run costs one dpkg-query.
+if [[ ${1:-} != --print ]]; then
+	"$here/deps.sh" --debug-kernel >&2 || { echo "debug-kernel: installing the kernel build dependencies failed" >&2; exit 1; }
+fi
 tb=$(ls -1 /usr/src/linux-source-6.1*.tar.xz 2>/dev/null | sort -V | tail -n 1 || true)
 [[ -n $tb ]] || { echo "debug-kernel: no /usr/src/linux-source-6.1.tar.xz (apt-get install linux-source-6.1)" >&2; exit 1; }
 key="$(basename "$tb")-$(stat -c %s-%Y "$tb") $(md5sum <"$frag" | cut -d' ' -f1)"
@@ -49,9 +54,6 @@ exec 9>"$cache/lock"
 flock -n 9 || { echo "debug-kernel: another build holds $cache/lock; waiting" >&2; flock 9; }
 # Someone else may have finished it meanwhile.
 if [[ -f $cache/stamp && $(cat "$cache/stamp") == "$key" ]]; then print; exit 0; fi
-
-# A fresh machine has no flex or bison: kconfig stops at "flex: not found".
-"$here/deps.sh" --debug-kernel >&2 || { echo "debug-kernel: installing the kernel build dependencies failed" >&2; exit 1; }
 
 t0=$(date +%s)
 srckey="$(basename "$tb")-$(stat -c %s-%Y "$tb")"
