@@ -8,7 +8,9 @@
 # Kernel command line knobs (read from /proc/cmdline: the kernel keeps
 # dotted words for itself and does not pass them to init):
 #   sdptoa.only=SUBSTR        run only tests whose name contains SUBSTR
-#   sdptoa.test_timeout=SECS  per-test limit (default 300)
+#   sdptoa.test_timeout=SECS  per-test limit (default 300; a test whose
+#                             file has a line "# test-timeout: SECS" gets
+#                             at least that)
 #
 # Markers (each on its own line):
 #   @@SDPTOA PLAN name...   @@SDPTOA BEGIN name
@@ -121,7 +123,9 @@ for name in $plan; do
 	start=$(cut -d. -f1 /proc/uptime)
 	# Own working dir; KILL because a test's sh may trap TERM.
 	mkdir -p "/tmp/$name"
-	(cd "/tmp/$name" && exec timeout -s KILL "$tlimit" sh "/tests/integration/$name.sh")
+	lim=$(sed -n 's/^# test-timeout: *\([0-9][0-9]*\)$/\1/p' "/tests/integration/$name.sh")
+	[ -n "$lim" ] && [ "$lim" -gt "$tlimit" ] || lim=$tlimit
+	(cd "/tmp/$name" && exec timeout -s KILL "$lim" sh "/tests/integration/$name.sh")
 	rc=$?
 	took=$(($(cut -d. -f1 /proc/uptime) - start))
 	cleanup
@@ -131,8 +135,8 @@ for name in $plan; do
 		mark "RESULT $name PASS"
 	elif [ "$rc" = 0 ]; then
 		mark "RESULT $name FAIL exit=0 rmmod-failed"
-	elif [ "$rc" = 137 ] && [ "$took" -ge $((tlimit - 1)) ]; then
-		mark "RESULT $name FAIL exit=$rc timeout=${tlimit}s"
+	elif [ "$rc" = 137 ] && [ "$took" -ge $((lim - 1)) ]; then
+		mark "RESULT $name FAIL exit=$rc timeout=${lim}s"
 	else
 		mark "RESULT $name FAIL exit=$rc"
 	fi

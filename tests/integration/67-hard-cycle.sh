@@ -24,6 +24,7 @@
 # function-tracer instance on tcp_current_mss and tcp_options_write):
 # tells a fault of the module from one of the kernel's text patching
 # under the emulator (docs/DESIGN.md, "Testing under QEMU").
+# test-timeout: 900
 . /tests/lib.sh
 
 CYCLES=$(hard_scale 30 60)
