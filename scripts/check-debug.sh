@@ -47,7 +47,12 @@ else
 fi
 export GUEST_MEM=${GUEST_MEM:-2G}
 export GUEST_TIMEOUT=${GUEST_TIMEOUT:-21600}
-export GUEST_APPEND="sdptoa.test_timeout=$tt $append ${GUEST_APPEND:-}"
+# hung_task: the guest panics on a task blocked for longer (run-guest.sh
+# sets hung_task_panic=1).  Its 120 s default is too short for this
+# kernel under TCG: an rmmod waits in several Tasks RCU grace periods
+# (ftrace_shutdown), each of which took 37-117 s here with the host
+# loaded, once more than 123 s; 900 s still catches a real deadlock.
+export GUEST_APPEND="sdptoa.test_timeout=$tt sysctl.kernel.hung_task_timeout_secs=900 $append ${GUEST_APPEND:-}"
 # A debug kernel under TCG now and then dies in early boot (a KASAN report
 # in an interrupt before the first test, long before our module is
 # loaded): such a run says nothing about the module, so boot again (three
