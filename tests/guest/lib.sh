@@ -338,6 +338,23 @@ sink_stop() {
 # sink_conns NAME: connections it served (after sink_stop)
 sink_conns() { sed -n 's/^sink: conns=\([0-9]*\).*/\1/p' "$1.out"; }
 
+# load_bg NAME ARGS...: toa_stress load in lb (NAME.out), in the background
+load_bg() {	# NAME ARGS...
+	_n=$1
+	shift
+	"$IP" netns exec lb "$BIN/toa_stress" load "$@" >"$_n.out" 2>&1 &
+	echo $! >"$_n.pid"
+	bg_track $!
+}
+# load_wait NAME: it must succeed; adds its connections to $n
+load_wait() {
+	wait "$(cat "$1.pid")"
+	_rc=$?
+	sed "s/^/# $1: /" "$1.out" | tail -3
+	[ "$_rc" = 0 ] || fail "load $1 failed: $(tail -2 "$1.out")"
+	n=$((n + $(sed -n 's/^load: conns=\([0-9]*\).*/\1/p' "$1.out")))
+}
+
 # snmp NS PROTO FIELD: a counter of /proc/net/snmp (Ip FragFails, Tcp
 # RetransSegs, ...) or, with PROTO "Ip6", /proc/net/snmp6, in netns NS
 snmp() {

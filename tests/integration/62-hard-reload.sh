@@ -17,20 +17,6 @@ toa_load inject=always
 sink_start sk --listen "[::]:9000" --reply 2000 --expect 20000
 sink_start sb --listen "[::]:9001" --reply 1000
 L="--tag-may-fail ENOPROTOOPT --stop-file stop --timeout 1200"
-load_bg() {	# NAME ARGS...
-	_n=$1
-	shift
-	"$IP" netns exec lb "$BIN/toa_stress" load "$@" >"$_n.out" 2>&1 &
-	echo $! >"$_n.pid"
-	bg_track $!
-}
-load_wait() {
-	wait "$(cat "$1.pid")"
-	_rc=$?
-	sed "s/^/# $1: /" "$1.out" | tail -3
-	[ "$_rc" = 0 ] || fail "load $1 failed: $(tail -2 "$1.out")"
-	n=$((n + $(sed -n 's/^load: conns=\([0-9]*\).*/\1/p' "$1.out")))
-}
 OK4='254/8/203\.0\.113\.2[0-2]/4000'
 OK6='254/20/2001:db8:c::2[0-2]/4000'
 SNIFF="--rcvbuf 33554432"

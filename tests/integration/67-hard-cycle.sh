@@ -62,21 +62,7 @@ sink_start sb --listen "[::]:9001" --reply 1000
 # the debug kernel takes ~40 s an rmmod (Tasks RCU grace periods): 30
 # cycles there outlast 1200 s
 L="--tag-may-fail ENOPROTOOPT --stop-file stop --timeout 7000"
-load_bg() {	# NAME ARGS...
-	_n=$1
-	shift
-	"$IP" netns exec lb "$BIN/toa_stress" load "$@" >"$_n.out" 2>&1 &
-	echo $! >"$_n.pid"
-	bg_track $!
-}
 n=0
-load_wait() {
-	wait "$(cat "$1.pid")"
-	_rc=$?
-	sed "s/^/# $1: /" "$1.out" | tail -3
-	[ "$_rc" = 0 ] || fail "load $1 failed: $(tail -2 "$1.out")"
-	n=$((n + $(sed -n 's/^load: conns=\([0-9]*\).*/\1/p' "$1.out")))
-}
 OK4='(254/8/203\.0\.113\.3[0-5]/4000)'
 OK6='(254/20/2001:db8:c::3[0-5]/4000)'
 sniff_start cap0 --rcvbuf 33554432
