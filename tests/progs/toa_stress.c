@@ -21,11 +21,14 @@
  *   toa_stress load --dst ADDR:PORT [-6] [--tag ADDR:PORT]
  *              [--tag-may-fail E,..] [--send N] [--reply N] [--threads T]
  *              [--count K] [--stop-file FILE] [--pause USECS]
- *              [--timeout SECS]
+ *              [--syn-retries R] [--syn-lost-ok] [--timeout SECS]
  *       T threads, each: socket, tag, connect, send N, shutdown, read the
  *       reply to EOF (must be exactly --reply bytes of the pattern), close,
- *       [pause]; K connections each (0: until --stop-file exists). Prints
- *         load: conns=N tagged=T tagfail=F bytes=B
+ *       [pause]; K connections each (0: until --stop-file exists).
+ *       --syn-retries sets TCP_SYNCNT; with --syn-lost-ok a connect that
+ *       times out (a backend whose full accept queue dropped every SYN) is
+ *       counted and the thread goes on with a new socket. Prints
+ *         load: conns=N tagged=T tagfail=F bytes=B synlost=S
  *
  *   toa_stress retag --dst ADDR:PORT [-6] [--send N] [--final-send N]
  *              [--threads T] [--ops K | --duration SECS] [--serial] [--mix]
@@ -94,7 +97,7 @@ static struct {
 	socklen_t dst_len, tag_len, listen_len[MAX_LISTEN];
 	int nlisten;
 	const char *ready, *stop_file, *key, *key_file, *peer, *when;
-	bool v6, have_tag, allow_reset, serial, mix, linger0;
+	bool v6, have_tag, allow_reset, serial, mix, linger0, syn_lost_ok;
 	long long send, final_send, reply, expect, expect_recv;
 	int threads, count, ops, clear_every, pause_us, expect_errno;
 	int syn_retries, backlog, accept_pause_us;
@@ -361,7 +364,7 @@ static int cmd_sink(void)
 
 /* ---- load ------------------------------------------------------------------ */
 static pthread_mutex_t l_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned long long l_conns, l_tagged, l_tagfail, l_bytes;
+static unsigned long long l_conns, l_tagged, l_tagfail, l_bytes, l_synlost;
 
 static bool may_fail(int err)
 {
@@ -376,6 +379,7 @@ static bool may_fail(int err)
 static void *load_thread(void *arg)
 {
 	unsigned long long conns = 0, tagged = 0, tagfail = 0, bytes = 0;
+	unsigned long long synlost = 0;
 	long id = (long)arg;
 	char what[64];
 	uint64_t off;
@@ -398,7 +402,16 @@ static void *load_thread(void *arg)
 			else
 				die("%s: tag: %s", what, tt_errstr(-err));
 		}
+		if (o.syn_retries &&
+		    setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &o.syn_retries,
+			       sizeof(o.syn_retries)) < 0)
+			die_errno("%s: TCP_SYNCNT", what);
 		err = connect_dst(fd);
+		if (err == -ETIMEDOUT && o.syn_lost_ok) {
+			close(fd);
+			synlost++;
+			continue;
+		}
 		if (err)
 			die("%s: connect: %s", what, tt_errstr(-err));
 		off = 0;
@@ -420,6 +433,7 @@ static void *load_thread(void *arg)
 	l_tagged += tagged;
 	l_tagfail += tagfail;
 	l_bytes += bytes;
+	l_synlost += synlost;
 	pthread_mutex_unlock(&l_lock);
 	return NULL;
 }
@@ -444,8 +458,8 @@ static int cmd_load(void)
 		tt_touch(o.ready, "");
 	for (i = 0; i < o.threads; i++)
 		pthread_join(th[i], NULL);
-	printf("load: conns=%llu tagged=%llu tagfail=%llu bytes=%llu\n",
-	       l_conns, l_tagged, l_tagfail, l_bytes);
+	printf("load: conns=%llu tagged=%llu tagfail=%llu bytes=%llu synlost=%llu\n",
+	       l_conns, l_tagged, l_tagfail, l_bytes, l_synlost);
 	return 0;
 }
 
@@ -862,6 +876,7 @@ enum {
 	O_FINAL_SEND, O_OPS, O_SERIAL, O_MIX, O_CLEAR_EVERY, O_PAUSE, O_KEY,
 	O_KEY_FILE, O_PEER, O_EXPECT_RECV, O_WHEN, O_EXPECT_ERRNO,
 	O_SYN_RETRIES, O_LINGER0, O_DURATION, O_BACKLOG, O_ACCEPT_PAUSE,
+	O_SYN_LOST_OK,
 };
 
 int main(int argc, char **argv)
@@ -886,6 +901,7 @@ int main(int argc, char **argv)
 		{ "duration", 1, 0, O_DURATION },
 		{ "backlog", 1, 0, O_BACKLOG },
 		{ "accept-pause", 1, 0, O_ACCEPT_PAUSE },
+		{ "syn-lost-ok", 0, 0, O_SYN_LOST_OK },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	const long long big = 1LL << 40;
@@ -958,6 +974,7 @@ int main(int argc, char **argv)
 			o.syn_retries = tt_parse_num(optarg, 1, 127, "--syn-retries");
 			break;
 		case O_LINGER0: o.linger0 = true; break;
+		case O_SYN_LOST_OK: o.syn_lost_ok = true; break;
 		case O_DURATION:
 			o.duration = tt_parse_secs(optarg, "--duration");
 			break;
