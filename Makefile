@@ -15,7 +15,7 @@ ifneq ($(KBUILD_EXTMOD),)
 
 obj-m := sdp_toa.o
 sdp_toa-y := main.o ftrace_hook.o toa_opts.o toa_sock.o toa_sockopt.o \
-	     toa_stats.o toa_hooks.o
+	     toa_stats.o toa_hooks.o toa_kprobe.o toa_native.o
 
 ccflags-y += -I$(src)
 # One version source for modinfo, dkms.conf, the DEB and the RPM.

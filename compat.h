@@ -208,6 +208,30 @@ static inline bool compat_tail_taken(const struct tcp_sock *tp)
 #endif
 }
 
+/*
+ * TCP's header-option room for BPF sock_ops programs (5.10+, with
+ * CONFIG_CGROUP_BPF), which the native data path uses without a program.
+ * TCP consults the programs only while the cgroup sock_ops static key is
+ * on: one key for every cgroup BPF hook on 5.10 and 5.11, one key per
+ * attach type from 5.12 (indexed by enum bpf_attach_type), by enum
+ * cgroup_bpf_attach_type from 5.15 (and RHEL 9's 5.14).
+ */
+#if defined(CONFIG_CGROUP_BPF) && \
+	LINUX_VERSION_CODE >= KERNEL_VERSION(5, 10, 0)
+#define COMPAT_HAVE_HDR_OPT	1
+#include <linux/bpf-cgroup.h>
+#include <linux/filter.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 15, 0) || RHEL_MAJOR >= 9
+#define compat_sockops_key	(&cgroup_bpf_enabled_key[CGROUP_SOCK_OPS])
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 12, 0)
+#define compat_sockops_key	(&cgroup_bpf_enabled_key[BPF_CGROUP_SOCK_OPS])
+#else
+#define compat_sockops_key	(&cgroup_bpf_enabled_key)
+#endif
+#else
+#define COMPAT_HAVE_HDR_OPT	0
+#endif
+
 /* Does this connection run over IPv6 (not IPv4, nor IPv4-mapped)? */
 static inline bool compat_conn_v6(const struct sock *sk)
 {

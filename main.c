@@ -103,6 +103,41 @@ module_param_cb(allowed_gid, &toa_gid_ops, &toa_cfg.allowed_gid, 0644);
 MODULE_PARM_DESC(allowed_gid,
 		 "group (initial user namespace) whose members may tag sockets without CAP_NET_ADMIN (default -1: none)");
 
+static const char * const toa_datapath_names[] = {
+	[TOA_DATAPATH_AUTO]	= "auto",
+	[TOA_DATAPATH_NATIVE]	= "native",
+	[TOA_DATAPATH_KPROBE]	= "kprobe",
+};
+
+static int toa_param_set_datapath(const char *val,
+				  const struct kernel_param *kp)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(toa_datapath_names); i++) {
+		if (sysfs_streq(val, toa_datapath_names[i])) {
+			toa_cfg.datapath = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int toa_param_get_datapath(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%s\n",
+			 toa_datapath_names[READ_ONCE(toa_cfg.datapath)]);
+}
+
+static const struct kernel_param_ops toa_datapath_ops = {
+	.set = toa_param_set_datapath,
+	.get = toa_param_get_datapath,
+};
+
+module_param_cb(datapath, &toa_datapath_ops, NULL, 0444);
+MODULE_PARM_DESC(datapath,
+		 "auto (default): native where the kernel has TCP's header-option room (5.10+, CONFIG_CGROUP_BPF), else kprobe; native or kprobe: that one or fail; reads as the path in use");
+
 static const struct toa_stats_source toa_stats_src = {
 	.sockets_live	= toa_sock_count,
 	.hook_missed	= toa_hooks_missed,
@@ -125,9 +160,10 @@ static int __init sdp_toa_init(void)
 	if (err)
 		goto err_sockopt;
 
-	pr_info("sdp_toa %s loaded: kind=%d kind6=%d inject=%s\n",
+	pr_info("sdp_toa %s loaded: kind=%d kind6=%d inject=%s datapath=%s\n",
 		SDP_TOA_VERSION, toa_cfg.kind, toa_cfg.kind6,
-		toa_inject_names[toa_cfg.inject]);
+		toa_inject_names[toa_cfg.inject],
+		toa_datapath_names[toa_cfg.datapath]);
 	return 0;
 
 err_sockopt:

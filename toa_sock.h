@@ -15,7 +15,10 @@
 
 #include "toa_opts.h"
 
-/* A reservation made for one segment, to be written by tcp_options_write. */
+/*
+ * Kprobe path: a reservation made for one segment, to be written by
+ * tcp_options_write.
+ */
 struct toa_pending {
 	const void *opts;		/* the transmit's struct tcp_out_options */
 	u8 len;				/* 0: nothing pending */
@@ -38,6 +41,13 @@ struct toa_sock {
 	 * until the next one is seen, segments with payload go without TOA.
 	 */
 	bool sizing_unseen;
+	/*
+	 * Native path: the TOA bytes the last sizing reserved (a segment with
+	 * payload never gets more), and the segment whose room now holds a
+	 * reservation of ours, to be written (see toa_native.c).
+	 */
+	u8 room;
+	const struct sk_buff *reserved;
 	struct rcu_head rcu;
 };
 

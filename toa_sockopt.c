@@ -18,6 +18,7 @@
 #include "compat.h"
 #include "sdp_toa.h"
 #include "toa_config.h"
+#include "toa_hooks.h"
 #include "toa_opts.h"
 #include "toa_sock.h"
 #include "toa_sockopt.h"
@@ -49,14 +50,19 @@ static int toa_set_locked(struct sock *sk, const struct toa_addr *client,
 	if (sk->sk_state == TCP_LISTEN)
 		return -EINVAL;
 	if (clear) {
-		if (toa_sock_clear(sk))
+		if (toa_sock_clear(sk)) {
+			toa_hooks_cleared(sk);
 			toa_stat_inc(TOA_STAT_SOCKETS_CLEARED);
+		}
 		return 0;
 	}
 	ret = toa_sock_set(sk, client);
+	if (ret < 0)
+		return ret;
+	toa_hooks_tagged(sk);
 	if (ret == 1)
 		toa_stat_inc(TOA_STAT_SOCKETS_TAGGED);
-	return ret < 0 ? ret : 0;
+	return 0;
 }
 
 static int toa_set(struct sock *sk, int pf, compat_sockopt_arg_t arg,

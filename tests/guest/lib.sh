@@ -198,6 +198,9 @@ toa_stat() {	# NAME -> value
 		fail "no counter $1 in $STATS"
 }
 
+# the data path the loaded module uses: native or kprobe
+toa_datapath() { cat /sys/module/sdp_toa/parameters/datapath; }
+
 toa_stats_dump() { sed 's/^/#   /' "$STATS"; }
 
 toa_param() { cat "$PARAMS/$1" || fail "no parameter $1"; }

@@ -86,11 +86,17 @@ for v in 6 4; do
 	check b$v --mode always --len $len --addr $addr --port 4000 --mtu 1500 \
 		$(toa_check_opts_since "$hm")
 	grown=$(( $(toa_stat pkts_no_room) - nr ))
+	# the native path is not asked about a segment whose TCP options take
+	# all 40 bytes (timestamps and 3 SACK blocks, or 4 blocks): TCP knows
+	# there is no room, and it is not counted
+	full=0
+	[ "$(toa_datapath)" = native ] &&
+		full=$(count "src=$src .* optlen=40 .*toa=- " b$v.txt)
 	[ "$(toa_stat hook_missed)" = "$hm" ] &&
-	assert_eq "$grown" "$(grep -o 'noroom=[0-9]*' b$v.check | cut -d= -f2)" \
-		"IPv$v pkts_no_room growth vs. segments without room in the capture"
+	assert_eq "$((grown + full))" "$(grep -o 'noroom=[0-9]*' b$v.check | cut -d= -f2)" \
+		"IPv$v pkts_no_room growth (+$full with 40 option bytes) vs. segments without room in the capture"
 	[ $v = 6 ] && assert_gt "$grown" 0 "IPv6 pkts_no_room growth"
-	log "IPv$v: $grown segments without room"
+	log "IPv$v: $grown segments without room counted, $full with 40 option bytes"
 	count_segs b$v
 	rm -f b$v.txt
 done
