@@ -41,7 +41,8 @@
  *             --kind6 with length 20)
  *   unknown   options that are neither TCP's own (MSS 2/4, WS 3/3,
  *             SACK-permitted 4/2, SACK 5/10..34, TS 8/10, MD5 19/18, UTO
- *             28/4, AO 29, MPTCP 30, TFO 34) nor TOA, as KIND/LEN; "eoljunk"
+ *             28/4, AO 29, MPTCP 30, TFO 34) nor TOA, as KIND/LEN:HEX
+ *             (HEX: the bytes after kind and length); "eoljunk"
  *             for non-zero bytes after an EOL; "decoder" when the walk and
  *             toa_opt_decode() disagree on the TOA count; "-" for none
  *   malformed 1 if toa_opt_decode() rejects the option area, or the TCP
@@ -146,6 +147,19 @@ static void append(char *buf, size_t n, const char *fmt, unsigned a,
 		snprintf(buf + l, n - l, fmt, a);
 }
 
+/* ":" and @n bytes in hex, after what append() added last */
+static void append_hex(char *buf, size_t n, const uint8_t *p, unsigned int len)
+{
+	size_t l = strlen(buf);
+	unsigned int i;
+
+	if (l + 1 + 2 * len >= n)
+		return;
+	buf[l++] = ':';
+	for (i = 0; i < len; i++, l += 2)
+		snprintf(buf + l, n - l, "%02x", p[i]);
+}
+
 /*
  * The option area as text. toa_opt_decode() decides well-formedness and
  * reads the TOA; the walk below only names the options (it runs on areas
@@ -205,6 +219,7 @@ static void describe_opts(const uint8_t *o, unsigned int len, char *opts,
 				first_pair = i;
 		} else if (!is_tcp_own(k, l)) {
 			append(unk, un, "%u/%u", k, l, true);
+			append_hex(unk, un, o + i + 2, l - 2);
 		}
 		i += l;
 	}
