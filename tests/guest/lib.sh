@@ -159,8 +159,16 @@ ns_sysctl() {
 }
 
 # ---- the module ------------------------------------------------------------------
+# "sdptoa.datapath=kprobe" (or native) on the kernel command line: every
+# load that does not choose a path asks for that one
+_datapath=$(sed -n 's/.*sdptoa\.datapath=\([a-z]*\).*/\1/p' /proc/cmdline)
 toa_load() {	# [param=value ...]
-	insmod "$KO" "$@" || fail "insmod $KO $*"
+	_dp=
+	case " $* " in
+	*" datapath="*) ;;
+	*) [ -n "$_datapath" ] && _dp="datapath=$_datapath" ;;
+	esac
+	insmod "$KO" $_dp "$@" || fail "insmod $KO $_dp $*"
 	[ -d /sys/module/sdp_toa ] || fail "insmod succeeded but no /sys/module/sdp_toa"
 	[ -e "$STATS" ] || fail "module loaded but no $STATS"
 }

@@ -7,7 +7,8 @@
 
 # refused at insmod: nothing stays loaded
 for bad in kind=5 kind=256 kind=abc kind=-1 kind=19 kind6=0 kind6=34 \
-	   inject=bogus inject= allowed_gid=-2 allowed_gid=x; do
+	   inject=bogus inject= allowed_gid=-2 allowed_gid=x datapath=bogus \
+	   datapath=; do
 	toa_load_fails "$bad"
 done
 
@@ -19,6 +20,9 @@ assert_eq "$(toa_param kind)" 254 "default kind"
 assert_eq "$(toa_param kind6)" 254 "default kind6"
 assert_eq "$(toa_param inject)" handshake "default inject"
 assert_eq "$(toa_param allowed_gid)" -1 "default allowed_gid"
+log "data path: $(toa_datapath)"
+case $(toa_datapath) in native|kprobe) ;; *) fail "datapath reads $(toa_datapath)" ;; esac
+echo kprobe >"$PARAMS/datapath" 2>/dev/null && fail "datapath is writable after load"
 toa_stats_dump
 for c in sockets_tagged sockets_cleared sockets_live pkts_v4 pkts_v6 \
 	 pkts_no_room denied invalid; do

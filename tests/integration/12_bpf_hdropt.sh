@@ -80,6 +80,10 @@ sockops_calls() {
 	echo "$n"
 }
 
+if [ "$_datapath" = kprobe ]; then
+	log "sdptoa.datapath=kprobe: this test is about the native path"
+	pass
+fi
 topo_up
 log "a) sdp_toa first, then the program"
 toa_load

@@ -1,0 +1,55 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# 13. Both data paths on this kernel: datapath=kprobe (the path of kernels
+#     without TCP's header-option room) and datapath=native each put the
+#     right TOA on the wire for IPv4 and IPv6, in both inject modes, and
+#     count what they sent; the parameter reads as the path in use. Where
+#     the kernel has no such room, datapath=native refuses to load.
+. /tests/lib.sh
+
+# run PATH INJECT: one IPv4 and one IPv6 tagged connection, checked
+run() {
+	toa_load datapath=$1 inject=$2
+	assert_eq "$(toa_datapath)" "$1" "datapath"
+	v4=$(toa_stat pkts_v4)
+	v6=$(toa_stat pkts_v6)
+	server_start s4 --listen $BE4:8080 --count 1 --expect 21000 --reply 2000
+	server_start s6 --listen "[$BE6]:8086" --count 1 --expect 21000 --reply 2000
+	sniff_start $1$2
+	X="--send 1000 --recv 2000 --send2 20000 --expect-recv 2000"
+	client c4 --dst $BE4:8080 --tag 203.0.113.7:4000 $X
+	client c6 --dst "[$BE6]:8086" --tag "[2001:db8:c::7]:4006" $X
+	server_wait s4
+	server_wait s6
+	sniff_stop $1$2
+	C="--mode $2 --kind 254 --flows 1 --mtu 1500 --min-with 2 --min-without 1"
+	[ "$2" = always ] && C="--mode always --kind 254 --flows 1 --mtu 1500 --min-with 5"
+	check $1$2 $C --server-port 8080 --len 8 --addr 203.0.113.7 --port 4000
+	check $1$2 $C --server-port 8086 --len 20 --addr 2001:db8:c::7 --port 4006
+	assert_eq "$(( $(toa_stat pkts_v4) - v4 ))" \
+		"$(toa_segs $1$2 '254/8/203\.0\.113\.7/4000 ')" "$1 $2: pkts_v4"
+	assert_eq "$(( $(toa_stat pkts_v6) - v6 ))" \
+		"$(toa_segs $1$2 '254/20/2001:db8:c::7/4006 ')" "$1 $2: pkts_v6"
+	log "$1 $2: $(toa_segs $1$2 '254/') segments with TOA, hook_missed $(toa_stat hook_missed)"
+	wait_live_zero
+	toa_unload
+}
+
+topo_up
+if [ -e /sys/kernel/tracing/available_filter_functions ] &&
+   grep -q '^__cgroup_bpf_run_filter_sock_ops$' /sys/kernel/tracing/available_filter_functions; then
+	native=1
+fi
+for inj in handshake always; do
+	run kprobe $inj
+	if [ "$native" ]; then
+		run native $inj
+	fi
+done
+if [ -z "$native" ]; then
+	toa_load_fails datapath=native
+	toa_load
+	assert_eq "$(toa_datapath)" kprobe "datapath=auto without the room"
+	toa_unload
+fi
+pass
