@@ -206,6 +206,13 @@ while [ $r -le "$BENCH_ROUNDS" ]; do
 	toa_param_set inject always
 	hook always $r --tag $TAG --only tagdata
 	toa_param_set inject handshake
+	# the same calls on the kprobe path (older kernels), side by side
+	mod_absent
+	toa_load datapath=kprobe
+	hook kprobe_empty $r --only plain,new
+	hook kprobe_tagged $r --tag $TAG
+	mod_absent
+	mod_loaded handshake
 
 	# Scale: the same with N other tagged sockets in the table (the
 	# order of N and of the two variants turns with the rounds too).
