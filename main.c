@@ -138,9 +138,15 @@ module_param_cb(datapath, &toa_datapath_ops, NULL, 0444);
 MODULE_PARM_DESC(datapath,
 		 "auto (default): native where the kernel has TCP's header-option room (5.10+, CONFIG_CGROUP_BPF), else kprobe; native or kprobe: that one or fail; reads as the path in use");
 
+static const char *toa_datapath_name(void)
+{
+	return toa_datapath_names[READ_ONCE(toa_cfg.datapath)];
+}
+
 static const struct toa_stats_source toa_stats_src = {
 	.sockets_live	= toa_sock_count,
 	.hook_missed	= toa_hooks_missed,
+	.datapath	= toa_datapath_name,
 };
 
 static int __init sdp_toa_init(void)

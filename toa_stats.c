@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/net/sdp_toa_stats: one "name value" per line.
+ * /proc/net/sdp_toa_stats: one "name value" per line (counters, and the
+ * data path in use: "datapath native" or "datapath kprobe").
  *
  * The file lives in the initial network namespace; the counters cover the
  * whole host.
@@ -44,6 +45,7 @@ static int toa_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "denied %lu\n", toa_stat_sum(TOA_STAT_DENIED));
 	seq_printf(m, "invalid %lu\n", toa_stat_sum(TOA_STAT_INVALID));
 	seq_printf(m, "hook_missed %lu\n", toa_stats_src->hook_missed());
+	seq_printf(m, "datapath %s\n", toa_stats_src->datapath());
 	return 0;
 }
 

@@ -31,6 +31,7 @@ static inline void toa_stat_inc(enum toa_stat s)
 struct toa_stats_source {
 	unsigned long (*sockets_live)(void);
 	unsigned long (*hook_missed)(void);
+	const char *(*datapath)(void);	/* "native" or "kprobe" */
 };
 
 int toa_stats_init(const struct toa_stats_source *src);

@@ -23,6 +23,7 @@ assert_eq "$(toa_param allowed_gid)" -1 "default allowed_gid"
 log "data path: $(toa_datapath)"
 case $(toa_datapath) in native|kprobe) ;; *) fail "datapath reads $(toa_datapath)" ;; esac
 echo kprobe >"$PARAMS/datapath" 2>/dev/null && fail "datapath is writable after load"
+assert_eq "$(toa_stat datapath)" "$(toa_datapath)" "datapath line of $STATS"
 toa_stats_dump
 for c in sockets_tagged sockets_cleared sockets_live pkts_v4 pkts_v6 \
 	 pkts_no_room denied invalid; do
