@@ -89,6 +89,7 @@ typedef struct pt_regs compat_ftrace_regs_t;
  * Reading the hooked function's arguments from an entry callback.
  * 6.2+ with DYNAMIC_FTRACE_WITH_ARGS (all arm64, x86): the argument
  * registers are always in ftrace_regs, and arm64 refuses SAVE_REGS.
+ * x86 5.11 - 6.1 has WITH_ARGS too, without the accessor (below).
  * Older kernels: ask for the full pt_regs with SAVE_REGS.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0) && \
@@ -98,6 +99,19 @@ static __always_inline unsigned long
 compat_ftrace_arg(compat_ftrace_regs_t *fregs, unsigned int n)
 {
 	return ftrace_regs_get_argument(fregs, n);
+}
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0) && \
+	defined(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS) && defined(CONFIG_X86_64)
+/*
+ * x86 5.11 - 6.1 with WITH_ARGS: ftrace_regs wraps a pt_regs in which the
+ * trampoline always saves the argument registers (save_mcount_regs); only
+ * the rest needs SAVE_REGS, whose trampoline costs more on every call.
+ */
+#define COMPAT_FTRACE_ARGS_FLAGS	0
+static __always_inline unsigned long
+compat_ftrace_arg(compat_ftrace_regs_t *fregs, unsigned int n)
+{
+	return regs_get_kernel_argument(&fregs->regs, n);
 }
 #else
 #define COMPAT_FTRACE_ARGS_FLAGS	FTRACE_OPS_FL_SAVE_REGS
