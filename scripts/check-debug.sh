@@ -18,10 +18,9 @@
 #                    check-stress's numbers; several hours under KASAN)
 #   GUEST_MEM        guest RAM (default 2G: KASAN shadow, kmemleak)
 #   GUEST_TIMEOUT    whole run (default 6 h), DEBUG_TEST_TIMEOUT per test
-#                    (default 5400 s: 67-hard-cycle did 14 of its 30 reload
-#                    cycles in 1800 s there, each rmmod waiting minutes for
-#                    Tasks RCU)
-#                    (default 1800 s; 7200 s with STRESS=1)
+#                    (default 5400 s; 7200 s with STRESS=1: 67-hard-cycle
+#                    did 14 of its 30 reload cycles in 1800 s there, each
+#                    rmmod waiting minutes for Tasks RCU)
 #   anything run-guest.sh reads
 set -uo pipefail
 # shellcheck source=scripts/lib.sh
