@@ -91,7 +91,7 @@ for v in 6 4; do
 	# there is no room, and it is not counted
 	full=0
 	[ "$(toa_datapath)" = native ] &&
-		full=$(count "src=$src .* optlen=40 .*toa=- " b$v.txt)
+		full=$(count "src=$src .* optlen=40 .*toa=none " b$v.txt)
 	[ "$(toa_stat hook_missed)" = "$hm" ] &&
 	assert_eq "$((grown + full))" "$(grep -o 'noroom=[0-9]*' b$v.check | cut -d= -f2)" \
 		"IPv$v pkts_no_room growth (+$full with 40 option bytes) vs. segments without room in the capture"
