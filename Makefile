@@ -17,6 +17,13 @@ obj-m := sdp_toa.o
 sdp_toa-y := main.o ftrace_hook.o toa_opts.o toa_sock.o toa_sockopt.o \
 	     toa_stats.o toa_hooks.o toa_kprobe.o toa_native.o
 
+# The backend's end (recv/): its own files, and the sender's hook layer and
+# option code built in again (recv/ftrace_hook.c includes ../ftrace_hook.c).
+obj-m += sdp_toa_recv.o
+sdp_toa_recv-y := recv/main.o recv/recv_cfg.o recv/recv_sock.o \
+		  recv/recv_hooks.o recv/recv_sockopt.o recv/recv_stats.o \
+		  recv/ftrace_hook.o recv/toa_opts.o
+
 ccflags-y += -I$(src)
 # One version source for modinfo, dkms.conf, the DEB and the RPM.
 ccflags-y += -DSDP_TOA_VERSION='"$(shell cat $(src)/VERSION)"'
@@ -169,7 +176,8 @@ kenv:
 
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(KBUILD) clean; fi
-	rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers
+	rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers \
+	      recv/*.o recv/.*.cmd
 	rm -rf .tmp_versions build
 	-@for d in tests examples bench; do \
 	  if [ -f $$d/Makefile ]; then $(MAKE) -C $$d clean; fi; \

@@ -246,6 +246,38 @@ static inline bool compat_tail_taken(const struct tcp_sock *tp)
 #define COMPAT_HAVE_HDR_OPT	0
 #endif
 
+/*
+ * The receiver (recv/): getpeername() and accept() hand every address they
+ * return to the cgroup sock_addr hook (5.8+) while its static key is on; an
+ * entry callback there rewrites it. The keys and attach types are named as
+ * for sock_ops above. 6.3 added the address length as third argument.
+ */
+#if defined(CONFIG_CGROUP_BPF) && \
+	LINUX_VERSION_CODE >= KERNEL_VERSION(5, 10, 0)
+#define COMPAT_HAVE_SA_PEER	1
+#include <linux/bpf-cgroup.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 15, 0) || RHEL_MAJOR >= 9
+#define compat_sa_peer4		CGROUP_INET4_GETPEERNAME
+#define compat_sa_peer6		CGROUP_INET6_GETPEERNAME
+#define compat_sa_key(atype)	(&cgroup_bpf_enabled_key[atype])
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 12, 0)
+#define compat_sa_peer4		BPF_CGROUP_INET4_GETPEERNAME
+#define compat_sa_peer6		BPF_CGROUP_INET6_GETPEERNAME
+#define compat_sa_key(atype)	(&cgroup_bpf_enabled_key[atype])
+#else
+#define compat_sa_peer4		BPF_CGROUP_INET4_GETPEERNAME
+#define compat_sa_peer6		BPF_CGROUP_INET6_GETPEERNAME
+#define compat_sa_key(atype)	(&cgroup_bpf_enabled_key)
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define COMPAT_SA_ATYPE_ARG	3
+#else
+#define COMPAT_SA_ATYPE_ARG	2
+#endif
+#else
+#define COMPAT_HAVE_SA_PEER	0
+#endif
+
 /* Does this connection run over IPv6 (not IPv4, nor IPv4-mapped)? */
 static inline bool compat_conn_v6(const struct sock *sk)
 {

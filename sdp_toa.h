@@ -41,4 +41,30 @@
 /* Counters, one "name value" line each (see README). */
 #define SDP_TOA_STATS_PATH	"/proc/net/sdp_toa_stats"
 
+/*
+ * The receiver, sdp_toa_recv (backends). getpeername() and accept() of an
+ * accepted TCP socket return the client its trusted sender carried in TOA.
+ * An IPv6 client on an IPv4 socket (NAT64), which a struct sockaddr_in
+ * cannot hold, is asked for as DPVS's receiver answers it, so that programs
+ * written for that one work unchanged:
+ *
+ *	struct sdp_toa_nat64_peer p;
+ *	socklen_t len = sizeof(p);
+ *	if (getsockopt(fd, IPPROTO_IP, SDP_TOA_SO_GET_NAT64, &p, &len) == 0)
+ *		... p.saddr, ntohs(p.sport) ...
+ *
+ * Errors: ENOPROTOOPT (module not loaded, not an IPv4 TCP socket), EINVAL
+ * (len below 18), ENOTCONN (not connected), ENOENT (no IPv6 client carried
+ * for this socket: ask getpeername()), EFAULT.
+ */
+#define SDP_TOA_SO_GET_NAT64	4096	/* DPVS's TOA_SO_GET_LOOKUP */
+
+struct sdp_toa_nat64_peer {
+	unsigned char saddr[16];	/* IPv6 address, network order */
+	unsigned short sport;		/* port, network order */
+	unsigned short __pad;		/* as DPVS's struct: 20 bytes */
+};
+
+#define SDP_TOA_RECV_STATS_PATH	"/proc/net/sdp_toa_recv_stats"
+
 #endif /* SDP_TOA_H */

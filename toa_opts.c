@@ -174,14 +174,16 @@ static void toa_found_fill(struct toa_found *f, const __u8 *opt)
 	}
 }
 
-static bool toa_is_toa(const __u8 *opt, __u8 kind, __u8 kind6)
+static bool toa_is_toa(const __u8 *opt, const __u8 *kinds4,
+		       const __u8 *kinds6)
 {
-	return (opt[0] == kind && opt[1] == TOA_OPT_LEN_V4) ||
-	       (opt[0] == kind6 && opt[1] == TOA_OPT_LEN_V6);
+	return (opt[1] == TOA_OPT_LEN_V4 && toa_kinds_has(kinds4, opt[0])) ||
+	       (opt[1] == TOA_OPT_LEN_V6 && toa_kinds_has(kinds6, opt[0]));
 }
 
-int toa_opt_decode(const __u8 *opts, unsigned int len, __u8 kind, __u8 kind6,
-		   struct toa_found *found)
+static int toa_opt_walk(const __u8 *opts, unsigned int len,
+			const __u8 *kinds4, const __u8 *kinds6,
+			struct toa_found *found)
 {
 	unsigned int i = 0;
 	int n = 0;
@@ -195,7 +197,7 @@ int toa_opt_decode(const __u8 *opts, unsigned int len, __u8 kind, __u8 kind6,
 		}
 		if (len - i < 2 || opts[i + 1] < 2 || opts[i + 1] > len - i)
 			return -EBADMSG;
-		if (toa_is_toa(opts + i, kind, kind6)) {
+		if (toa_is_toa(opts + i, kinds4, kinds6)) {
 			if (!n && found)
 				toa_found_fill(found, opts + i);
 			n++;
@@ -203,6 +205,38 @@ int toa_opt_decode(const __u8 *opts, unsigned int len, __u8 kind, __u8 kind6,
 		i += opts[i + 1];
 	}
 	return n;
+}
+
+int toa_opt_decode(const __u8 *opts, unsigned int len, __u8 kind, __u8 kind6,
+		   struct toa_found *found)
+{
+	__u8 kinds4[TOA_KINDS_BYTES] = { 0 }, kinds6[TOA_KINDS_BYTES] = { 0 };
+
+	toa_kinds_add(kinds4, kind);
+	toa_kinds_add(kinds6, kind6);
+	return toa_opt_walk(opts, len, kinds4, kinds6, found);
+}
+
+int toa_opt_find(const __u8 *opts, unsigned int len, const __u8 *kinds,
+		 struct toa_found *found)
+{
+	return toa_opt_walk(opts, len, kinds, kinds, found);
+}
+
+int toa_client_of(struct toa_addr *out, const struct toa_found *f)
+{
+	*out = f->addr;
+	if (out->family == TOA_AF_INET6 && toa_v6_is_v4mapped(out->a.v6)) {
+		__be32 v4;
+
+		memcpy(&v4, out->a.v6 + 12, 4);
+		memset(&out->a, 0, sizeof(out->a));
+		out->a.v4 = v4;
+		out->family = TOA_AF_INET;
+	}
+	if (out->family == TOA_AF_INET ? !out->a.v4 : toa_v6_is_any(out->a.v6))
+		return -EINVAL;
+	return 0;
 }
 
 bool toa_wanted(enum toa_inject mode, const struct toa_seg *s)

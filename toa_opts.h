@@ -89,6 +89,36 @@ unsigned int toa_opt_encode(__u8 *buf, const struct toa_addr *c, bool conn_v6,
 int toa_opt_decode(const __u8 *opts, unsigned int len, __u8 kind, __u8 kind6,
 		   struct toa_found *found);
 
+/*
+ * A set of option kinds (a bit per kind), for receivers that accept several
+ * (254 and 200, say) in both lengths.
+ */
+#define TOA_KINDS_BYTES		32
+
+static inline void toa_kinds_add(__u8 *kinds, __u8 kind)
+{
+	kinds[kind / 8] |= 1 << (kind % 8);
+}
+
+static inline bool toa_kinds_has(const __u8 *kinds, __u8 kind)
+{
+	return kinds[kind / 8] & (1 << (kind % 8));
+}
+
+/*
+ * As toa_opt_decode(), for a receiver: a TOA is an option whose kind is in
+ * @kinds (TOA_KINDS_BYTES) with length 8 or 20.
+ */
+int toa_opt_find(const __u8 *opts, unsigned int len, const __u8 *kinds,
+		 struct toa_found *found);
+
+/*
+ * The client a receiver believes from @f: normalised (an IPv4-mapped IPv6
+ * address in the 20-byte form is the IPv4 client), or -EINVAL for an
+ * unspecified address (0.0.0.0, ::, ::ffff:0.0.0.0), which no sender means.
+ */
+int toa_client_of(struct toa_addr *out, const struct toa_found *f);
+
 /* Does this segment carry TOA under @mode, room permitting? */
 bool toa_wanted(enum toa_inject mode, const struct toa_seg *s);
 

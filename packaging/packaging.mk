@@ -30,7 +30,8 @@ pkg_rpm_date = $(shell LC_ALL=C date -u -d @$(pkg_epoch) '+%a %b %d %Y')
 # What DKMS needs to build the module: the kbuild Makefile, the sources and
 # headers (sdp_toa.h included), dkms.conf and VERSION.
 pkg_dkms_files = Makefile dkms.conf VERSION \
-	$(notdir $(wildcard $(pkg_top)/*.c $(pkg_top)/*.h))
+	$(notdir $(wildcard $(pkg_top)/*.c $(pkg_top)/*.h)) \
+	$(patsubst $(pkg_top)/%,%,$(wildcard $(pkg_top)/recv/*.c $(pkg_top)/recv/*.h))
 # The DEB and RPM source trees: that, plus the docs and packaging files.
 pkg_src_files = $(pkg_dkms_files) README.md docs/INSTALL.md docs/sdp_toa.4 \
 	packaging/common/modprobe-sdp_toa.conf \

@@ -44,8 +44,10 @@ check_one() {
 	echo "== $tag: kernel $rel ($arch), KDIR=$KDIR"
 
 	# ---- the module, W=1 -Werror, from a copy of the sources
+	mkdir -p "$out/src/recv"
 	cp ./*.c ./*.h Makefile VERSION "$out/src/"
-	rm -f "$out/src"/*.mod.c
+	cp recv/*.c recv/*.h "$out/src/recv/"
+	rm -f "$out/src"/*.mod.c "$out/src"/recv/*.mod.c
 	# Debian headers name the compiler their kernel was built with
 	# (gcc-10 for bullseye); without it, this machine's gcc builds the
 	# module (one more row of docs/COMPATIBILITY.md, not a user's setup).

@@ -127,9 +127,9 @@ checkpatch_prepare() {
 		return 1
 	fi
 }
-# Our sources: top-level *.c *.h, not kbuild's generated sdp_toa.mod.c.
+# Our sources: top-level and recv/ *.c *.h, not kbuild's generated *.mod.c.
 srcs=()
-for f in *.c *.h; do
+for f in *.c *.h recv/*.c recv/*.h; do
 	[[ -f $f && $f != *.mod.c ]] && srcs+=("$f")
 done
 if ! step checkpatch-setup checkpatch_prepare; then

@@ -89,17 +89,19 @@ cleanup() {
 	# stuck hook) fails that test.  Retry briefly: sockets of the killed
 	# processes may still be on their way out.
 	unload=ok
-	i=0
-	while [ -d /sys/module/sdp_toa ]; do
-		rmmod sdp_toa 2>/dev/null && break
-		i=$((i + 1))
-		if [ $i -ge 10 ]; then
-			rmmod sdp_toa	# once more, to show why
-			unload=failed
-			echo "init: rmmod sdp_toa failed"
-			break
-		fi
-		sleep 0.5
+	for m in sdp_toa_recv sdp_toa; do
+		i=0
+		while [ -d /sys/module/$m ]; do
+			rmmod $m 2>/dev/null && break
+			i=$((i + 1))
+			if [ $i -ge 10 ]; then
+				rmmod $m	# once more, to show why
+				unload=failed
+				echo "init: rmmod $m failed"
+				break
+			fi
+			sleep 0.5
+		done
 	done
 	for ns in $($IP netns list 2>/dev/null | cut -d' ' -f1); do
 		$IP netns del "$ns"

@@ -228,6 +228,18 @@ if [[ -f $MODULE_KO ]]; then
 	*)     cp "$MODULE_KO" "$stage/lib/sdp_toa/sdp_toa.ko" ;;
 	esac
 	printf '%s\n' "${ko_deps[@]}" >"$stage/lib/sdp_toa/deps"
+	# the receiver, built beside it (absent from an older build)
+	rko=$(dirname "$MODULE_KO")/sdp_toa_recv.ko
+	for r in "$rko" "$rko".xz "$rko".gz "$rko".zst; do
+		[[ -f $r ]] || continue
+		case $r in
+		*.xz)  xz -dc "$r" ;;
+		*.gz)  gzip -dc "$r" ;;
+		*.zst) zstd -qdc "$r" ;;
+		*)     cat "$r" ;;
+		esac >"$stage/lib/sdp_toa/sdp_toa_recv.ko"
+		break
+	done
 else
 	echo "mkinitramfs: warning: no module at $MODULE_KO; guest gets none" >&2
 fi

@@ -224,6 +224,59 @@ wait_live_zero() {
 		  fail "sockets_live stuck at $(toa_stat sockets_live)"; }
 }
 
+# ---- the receiver (sdp_toa_recv), loaded in the same guest: it sees the
+# backend's connections (be) like any other netns's
+RKO=${SDPTOA_RECV_KO:-/lib/sdp_toa/sdp_toa_recv.ko}
+RPARAMS=/sys/module/sdp_toa_recv/parameters
+RSTATS=/proc/net/sdp_toa_recv_stats
+# the senders of the tests: lb's addresses
+RTRUST=192.0.2.1/32,2001:db8::1/128
+
+recv_load() {	# [param=value ...] (default trusted=$RTRUST)
+	case " $* " in
+	*" trusted="*) insmod "$RKO" "$@" ;;
+	*) insmod "$RKO" trusted=$RTRUST "$@" ;;
+	esac || fail "insmod $RKO $*"
+	[ -e "$RSTATS" ] || fail "receiver loaded but no $RSTATS"
+}
+
+recv_load_fails() {	# [param=value ...]: insmod must fail, leave nothing
+	if insmod "$RKO" "$@" 2>insmod.err; then
+		rmmod sdp_toa_recv
+		fail "insmod sdp_toa_recv '$*' succeeded"
+	fi
+	[ ! -d /sys/module/sdp_toa_recv ] ||
+		fail "failed insmod sdp_toa_recv '$*' left the module loaded"
+	log "insmod sdp_toa_recv $* refused: $(cat insmod.err)"
+}
+
+recv_unload() {
+	rmmod sdp_toa_recv || fail "rmmod sdp_toa_recv"
+	[ ! -d /sys/module/sdp_toa_recv ] || fail "sdp_toa_recv still there after rmmod"
+	[ ! -e "$RSTATS" ] || fail "$RSTATS still there after rmmod"
+}
+
+recv_stat() {	# NAME -> value
+	awk -v n="$1" '$1 == n { print $2; f = 1 } END { exit !f }' "$RSTATS" ||
+		fail "no counter $1 in $RSTATS"
+}
+
+recv_stats_dump() { sed 's/^/#   /' "$RSTATS"; }
+
+# recv_param_set NAME VALUE: returns the write's status (no fail)
+recv_param_set() { echo "$2" > "$RPARAMS/$1"; }
+
+# recv_peer NAME: the peer= (getpeername) of server NAME's first connection
+recv_peer() { grep -o ' peer=[^ ]*' "$1.out" | head -1 | cut -d= -f2; }
+
+# recv_wait_live_zero [SECS]: the receiver's table must drain to 0
+recv_wait_live_zero() {
+	_rlive_zero() { [ "$(recv_stat sockets_live)" = 0 ]; }
+	wait_until "${1:-$WAIT}" _rlive_zero ||
+		{ recv_stats_dump;
+		  fail "receiver sockets_live stuck at $(recv_stat sockets_live)"; }
+}
+
 # ---- programs ---------------------------------------------------------------------
 # Background programs are started as '"$IP" netns exec NS PROG &' so that $!
 # is the program itself (ip execs it), which kill and wait then reach.

@@ -5,6 +5,7 @@
  * of the kernel selftest test_tcp_hdr_options), to run beside sdp_toa.
  *
  *   toa_bpfopt --cgroup DIR [--ready FILE] [--stop-file FILE]
+ *              [--toa A.B.C.D:PORT [--kind K]]
  *
  * Loads the program, attaches it to the cgroup v2 directory DIR, creates
  * --ready, and keeps it attached until SIGTERM/SIGINT or --stop-file
@@ -16,7 +17,9 @@
  *                      (bpf_store_hdr_opt), which toa_sniff prints as
  *                      unknown=253/8:534450425046.
  * So every segment of every socket that connects in DIR carries it, SYN
- * included. No clang or libbpf: the few instructions are assembled here
+ * included. With --toa the 8 bytes are a TOA instead (kind --kind, 254 by
+ * default: kind, 8, port, address, network order): a sender that is not
+ * sdp_toa, for the receiver's tests. No clang or libbpf: the few instructions are assembled here
  * and loaded with the bpf() system call.
  */
 #include <errno.h>
@@ -55,7 +58,7 @@
 #define OPT_W0		0x445308fd
 #define OPT_W1		0x46504250
 
-static const struct bpf_insn prog[] = {
+static struct bpf_insn prog[] = {
 	/*  0 */ MOV64_REG(BPF_REG_6, BPF_REG_1),
 	/*  1 */ LDX_W(BPF_REG_2, BPF_REG_6, OFF_OP),
 	/*  2 */ JEQ_IMM(BPF_REG_2, BPF_SOCK_OPS_TCP_CONNECT_CB, 3),	/* 6 */
@@ -123,20 +126,39 @@ static int prog_load(void)
 static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-		"usage: toa_bpfopt --cgroup DIR [--ready FILE] [--stop-file FILE]\n");
+		"usage: toa_bpfopt --cgroup DIR [--ready FILE] [--stop-file FILE]\n"
+		"                  [--toa A.B.C.D:PORT [--kind K]]\n");
 	exit(status);
+}
+
+/* The option the program writes: TOA kind K, 8 bytes, for @sin. */
+static void prog_set_toa(const struct sockaddr_in *sin, int kind)
+{
+	uint8_t b[8] = { kind, 8 };
+	uint32_t w0, w1;
+
+	memcpy(b + 2, &sin->sin_port, 2);
+	memcpy(b + 4, &sin->sin_addr, 4);
+	w0 = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
+	w1 = b[4] | b[5] << 8 | b[6] << 16 | (uint32_t)b[7] << 24;
+	prog[16].imm = (int32_t)w0;
+	prog[17].imm = (int32_t)w1;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "cgroup", 1, 0, 'c' }, { "ready", 1, 0, 'r' },
-		{ "stop-file", 1, 0, 's' }, { "help", 0, 0, 'h' },
+		{ "stop-file", 1, 0, 's' }, { "toa", 1, 0, 't' },
+		{ "kind", 1, 0, 'k' }, { "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *cgroup = NULL, *ready = NULL, *stop_file = NULL;
+	struct sockaddr_storage toa;
+	socklen_t toa_len;
+	bool have_toa = false;
 	union bpf_attr a;
-	int c, cg, pfd;
+	int c, cg, pfd, kind = 254;
 
 	tt_set_prog(argv[0]);
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -144,12 +166,22 @@ int main(int argc, char **argv)
 		case 'c': cgroup = optarg; break;
 		case 'r': ready = optarg; break;
 		case 's': stop_file = optarg; break;
+		case 't':
+			toa_len = tt_addr_parse_or_die(optarg, &toa, true,
+						       "--toa");
+			if (toa.ss_family != AF_INET || !toa_len)
+				die("--toa takes an IPv4 A.B.C.D:PORT");
+			have_toa = true;
+			break;
+		case 'k': kind = tt_parse_num(optarg, 2, 255, "--kind"); break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
 	}
 	if (!cgroup || optind != argc)
 		usage(2);
+	if (have_toa)
+		prog_set_toa((struct sockaddr_in *)&toa, kind);
 	signal(SIGTERM, on_stop);
 	signal(SIGINT, on_stop);
 	cg = open(cgroup, O_RDONLY | O_DIRECTORY);

@@ -12,11 +12,16 @@
  *
  * Prints per connection, when it is done:
  *   conn=I peer=ADDR:PORT local=ADDR:PORT bytes=N replied=M
- * peer= is getpeername(), i.e. what a backend without a TOA receiver sees.
+ *          [apeer=ADDR:PORT] [nat64=ADDR:PORT|nat64=-ERRNO]
+ * peer= is getpeername(): what the backend's programs see (the load
+ * balancer without a TOA receiver, the client with sdp_toa_recv); apeer=
+ * (--accept-peer) is the address accept() returned; nat64= (--nat64) the
+ * answer of the receiver's SDP_TOA_SO_GET_NAT64 lookup, or its errno name.
  * At the end "toa_server: ok connections=K"; any error or --expect mismatch
  * is a message on stderr and exit status 1.
  */
 #include <getopt.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,13 +30,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sdp_toa.h"
 #include "tt.h"
 
 static struct {
 	struct sockaddr_storage listen, md5_peer;
 	socklen_t listen_len;
 	const char *listen_s, *ready, *md5;
-	bool have_md5_peer, quiet, allow_reset, shut_first;
+	bool have_md5_peer, quiet, allow_reset, shut_first, accept_peer, nat64;
+	int defer_accept;
 	long long expect, reply, reply_after;
 	int count, rcvbuf, backlog;
 	double timeout;
@@ -47,8 +54,27 @@ static void timeout_context(char *buf, size_t n)
 	snprintf(buf, n, "%s", conn_name);
 }
 
-static void serve(int fd, int idx)
+/* --nat64: " nat64=[v6]:port" or " nat64=-ENOENT" (any failure) */
+static void nat64_str(int fd, char *buf, size_t n)
 {
+	struct sdp_toa_nat64_peer np;
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	char a[TT_ADDRSTRLEN];
+	socklen_t len = sizeof(np);
+
+	if (getsockopt(fd, IPPROTO_IP, SDP_TOA_SO_GET_NAT64, &np, &len) < 0) {
+		snprintf(buf, n, " nat64=-%s", tt_errno_name(errno));
+		return;
+	}
+	memcpy(&sin6.sin6_addr, np.saddr, sizeof(np.saddr));
+	sin6.sin6_port = np.sport;
+	tt_addr_str((struct sockaddr *)&sin6, a, sizeof(a));
+	snprintf(buf, n, " nat64=%s", a);
+}
+
+static void serve(int fd, int idx, const char *apeer)
+{
+	char nat64[TT_ADDRSTRLEN + 16] = "";
 	static uint8_t rbuf[65536], sbuf[65536];
 	struct sockaddr_storage ss;
 	char p[TT_ADDRSTRLEN] = "-", l[TT_ADDRSTRLEN] = "-";
@@ -68,6 +94,8 @@ static void serve(int fd, int idx)
 	if (!getsockname(fd, (struct sockaddr *)&ss, &sl))
 		tt_addr_str((struct sockaddr *)&ss, l, sizeof(l));
 	snprintf(conn_name, sizeof(conn_name), "conn=%d peer=%s", idx, p);
+	if (o.nat64)
+		nat64_str(fd, nat64, sizeof(nat64));
 
 	if (o.shut_first && shutdown(fd, SHUT_WR) < 0)	/* FIN first */
 		die_errno("%s: shutdown", conn_name);
@@ -134,8 +162,9 @@ static void serve(int fd, int idx)
 		    o.expect);
 	close(fd);
 	if (!o.quiet)
-		printf("conn=%d peer=%s local=%s bytes=%lld replied=%lld%s\n",
-		       idx, p, l, total, sent, reset ? " reset=1" : "");
+		printf("conn=%d peer=%s local=%s bytes=%lld replied=%lld%s%s%s%s\n",
+		       idx, p, l, total, sent, reset ? " reset=1" : "",
+		       apeer ? " apeer=" : "", apeer ? apeer : "", nat64);
 }
 
 static void usage(int status)
@@ -154,6 +183,9 @@ static void usage(int status)
 "  --timeout SECS       for the whole run and each connection (default 120)\n"
 "  --allow-reset        a reset from the client ends the connection like EOF\n"
 "  --shut-first         send FIN right after accept (no reply), then read\n"
+"  --accept-peer        print the address accept() returned (apeer=)\n"
+"  --nat64              print the SDP_TOA_SO_GET_NAT64 answer (nat64=)\n"
+"  --defer-accept SECS  TCP_DEFER_ACCEPT on the listener\n"
 "  -q                   no per-connection lines\n");
 	exit(status);
 }
@@ -161,6 +193,7 @@ static void usage(int status)
 enum {
 	O_LISTEN = 256, O_COUNT, O_EXPECT, O_REPLY, O_REPLY_AFTER, O_MD5,
 	O_MD5_PEER, O_READY, O_RCVBUF, O_BACKLOG, O_TIMEOUT, O_ALLOW_RESET, O_SHUT_FIRST,
+	O_ACCEPT_PEER, O_NAT64, O_DEFER_ACCEPT,
 };
 
 static const struct option longopts[] = {
@@ -170,7 +203,9 @@ static const struct option longopts[] = {
 	{ "md5-peer", 1, 0, O_MD5_PEER }, { "ready", 1, 0, O_READY },
 	{ "rcvbuf", 1, 0, O_RCVBUF }, { "backlog", 1, 0, O_BACKLOG },
 	{ "timeout", 1, 0, O_TIMEOUT }, { "allow-reset", 0, 0, O_ALLOW_RESET },
-	{ "shut-first", 0, 0, O_SHUT_FIRST }, { "help", 0, 0, 'h' },
+	{ "shut-first", 0, 0, O_SHUT_FIRST },
+	{ "accept-peer", 0, 0, O_ACCEPT_PEER }, { "nat64", 0, 0, O_NAT64 },
+	{ "defer-accept", 1, 0, O_DEFER_ACCEPT }, { "help", 0, 0, 'h' },
 	{ 0, 0, 0, 0 },
 };
 
@@ -190,6 +225,9 @@ int main(int argc, char **argv)
 	const long long big = 1LL << 40;
 	int c, lfd, fd, fam, one = 1, zero = 0, accepted = 0;
 	int failed = 0;
+	struct sockaddr_storage ass;
+	char apeer[TT_ADDRSTRLEN];
+	socklen_t asl;
 	pid_t pid;
 
 	tt_set_prog(argv[0]);
@@ -217,6 +255,12 @@ int main(int argc, char **argv)
 		case O_MD5: o.md5 = optarg; break;
 		case O_ALLOW_RESET: o.allow_reset = true; break;
 		case O_SHUT_FIRST: o.shut_first = true; break;
+		case O_ACCEPT_PEER: o.accept_peer = true; break;
+		case O_NAT64: o.nat64 = true; break;
+		case O_DEFER_ACCEPT:
+			o.defer_accept = tt_parse_num(optarg, 1, 3600,
+						      "--defer-accept");
+			break;
 		case O_MD5_PEER:
 			o.have_md5_peer = true;
 			tt_addr_parse_or_die(optarg, &o.md5_peer, false,
@@ -255,6 +299,10 @@ int main(int argc, char **argv)
 		die_errno("setsockopt(SO_RCVBUF)");
 	if (o.md5)
 		tt_md5_key(lfd, (struct sockaddr *)&o.md5_peer, o.md5);
+	if (o.defer_accept &&
+	    setsockopt(lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &o.defer_accept,
+		       sizeof(int)) < 0)
+		die_errno("setsockopt(TCP_DEFER_ACCEPT)");
 	if (bind(lfd, (struct sockaddr *)&o.listen, o.listen_len) < 0)
 		die_errno("bind %s", o.listen_s);
 	if (listen(lfd, o.backlog) < 0)
@@ -264,7 +312,8 @@ int main(int argc, char **argv)
 		tt_touch(o.ready, "listening\n");
 
 	while (o.count == 0 || accepted < o.count) {
-		fd = accept(lfd, NULL, NULL);
+		asl = sizeof(ass);
+		fd = accept(lfd, (struct sockaddr *)&ass, &asl);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -276,7 +325,9 @@ int main(int argc, char **argv)
 			die_errno("fork");
 		if (pid == 0) {
 			close(lfd);
-			serve(fd, accepted);
+			serve(fd, accepted, o.accept_peer ?
+			      tt_addr_str((struct sockaddr *)&ass, apeer,
+					  sizeof(apeer)) : NULL);
 			exit(0);
 		}
 		close(fd);

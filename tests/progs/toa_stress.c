@@ -6,7 +6,7 @@
  *   toa_stress sink --listen ADDR:PORT [--listen ...] [--reply N]
  *              [--expect N] [--ready FILE] [--stop-file FILE]
  *              [--allow-reset] [--timeout SECS] [--backlog N]
- *              [--accept-pause USECS]
+ *              [--accept-pause USECS] [--expect-peer ADDR[:PORT]]...
  *       One process, epoll: accepts any number of connections, reads each
  *       to EOF checking the data pattern (and --expect bytes), then sends
  *       --reply bytes and closes. --backlog sets listen()'s backlog (4096);
@@ -17,6 +17,10 @@
  *       appears; then prints
  *         sink: conns=N bytes=B bad=K resets=R
  *       and exits 1 if bad > 0 (a reset counts as bad unless --allow-reset).
+ *       --expect-peer (up to 4, a v4-mapped address equals its IPv4 one;
+ *       port 0 or none: any port): getpeername() of every accepted
+ *       connection must be one of them (a TOA receiver's rewrite), else
+ *       it counts as bad and as wrongpeer=W, printed after resets=.
  *
  *   toa_stress load --dst ADDR:PORT [-6] [--tag ADDR:PORT]
  *              [--tag-may-fail E,..] [--send N] [--reply N] [--threads T]
@@ -101,6 +105,8 @@ static struct {
 	long long send, final_send, reply, expect, expect_recv;
 	int threads, count, ops, clear_every, pause_us, expect_errno;
 	int syn_retries, backlog, accept_pause_us;
+	struct sockaddr_in6 expect_peer[4];
+	int n_expect_peer;
 	bool have_expect_errno;
 	double duration;
 	int may_fail[MAX_ERRNOS], n_may_fail;
@@ -196,7 +202,30 @@ struct sconn {
 	uint64_t roff;
 };
 
-static unsigned long long s_conns, s_bytes, s_bad, s_resets;
+static unsigned long long s_conns, s_bytes, s_bad, s_resets, s_wrongpeer;
+
+/* --expect-peer: is @fd's getpeername() one of the expected? */
+static bool sink_peer_ok(int fd)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 p;
+	socklen_t sl = sizeof(ss);
+	int i;
+
+	if (!o.n_expect_peer)
+		return true;
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl))
+		return false;
+	tt_to_v6((struct sockaddr *)&ss, &p);
+	for (i = 0; i < o.n_expect_peer; i++) {
+		const struct sockaddr_in6 *e = &o.expect_peer[i];
+
+		if (!memcmp(&e->sin6_addr, &p.sin6_addr, 16) &&
+		    (!e->sin6_port || e->sin6_port == p.sin6_port))
+			return true;
+	}
+	return false;
+}
 
 static void sink_close(int ep, struct sconn *c)
 {
@@ -339,6 +368,10 @@ static int cmd_sink(void)
 					c->fd = fd;
 					c->left = -1;
 					s_conns++;
+					if (!sink_peer_ok(fd)) {
+						s_wrongpeer++;
+						s_bad++;
+					}
 					ev.events = EPOLLIN;
 					ev.data.ptr = c;
 					if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
@@ -357,8 +390,10 @@ static int cmd_sink(void)
 				sink_write(ep, c);
 		}
 	}
-	printf("sink: conns=%llu bytes=%llu bad=%llu resets=%llu\n", s_conns,
-	       s_bytes, s_bad, s_resets);
+	printf("sink: conns=%llu bytes=%llu bad=%llu resets=%llu%s", s_conns,
+	       s_bytes, s_bad, s_resets, o.n_expect_peer ? "" : "\n");
+	if (o.n_expect_peer)
+		printf(" wrongpeer=%llu\n", s_wrongpeer);
 	return s_bad ? 1 : 0;
 }
 
@@ -876,7 +911,7 @@ enum {
 	O_FINAL_SEND, O_OPS, O_SERIAL, O_MIX, O_CLEAR_EVERY, O_PAUSE, O_KEY,
 	O_KEY_FILE, O_PEER, O_EXPECT_RECV, O_WHEN, O_EXPECT_ERRNO,
 	O_SYN_RETRIES, O_LINGER0, O_DURATION, O_BACKLOG, O_ACCEPT_PAUSE,
-	O_SYN_LOST_OK,
+	O_SYN_LOST_OK, O_EXPECT_PEER,
 };
 
 int main(int argc, char **argv)
@@ -902,6 +937,7 @@ int main(int argc, char **argv)
 		{ "backlog", 1, 0, O_BACKLOG },
 		{ "accept-pause", 1, 0, O_ACCEPT_PAUSE },
 		{ "syn-lost-ok", 0, 0, O_SYN_LOST_OK },
+		{ "expect-peer", 1, 0, O_EXPECT_PEER },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	const long long big = 1LL << 40;
@@ -975,6 +1011,17 @@ int main(int argc, char **argv)
 			break;
 		case O_LINGER0: o.linger0 = true; break;
 		case O_SYN_LOST_OK: o.syn_lost_ok = true; break;
+		case O_EXPECT_PEER: {
+			struct sockaddr_storage ss;
+
+			if (o.n_expect_peer == 4)
+				die("at most 4 --expect-peer");
+			tt_addr_parse_or_die(optarg, &ss, false,
+					     "--expect-peer");
+			tt_to_v6((struct sockaddr *)&ss,
+				 &o.expect_peer[o.n_expect_peer++]);
+			break;
+		}
 		case O_DURATION:
 			o.duration = tt_parse_secs(optarg, "--duration");
 			break;

@@ -539,6 +539,53 @@ static void test_decode(void **state)
 	DONE();
 }
 
+/* What a receiver believes: mapped addresses are IPv4, unspecified refused. */
+static void test_client_of(void **state)
+{
+	static const struct {
+		const char *what;
+		uint8_t opt[20];
+		int ret;
+		bool want6;
+		const char *want;
+		uint16_t port;
+	} cases[] = {
+		{ "v4", { 254, 8, 0x0f, 0xa0, 203, 0, 113, 7 }, 0, false,
+		  "203.0.113.7", 4000 },
+		{ "v4 0.0.0.0", { 254, 8, 0x0f, 0xa0 }, -EINVAL, false, NULL, 0 },
+		{ "v6", { 254, 20, 0x0f, 0xa1, 0x20, 0x01, 0x0d, 0xb8, 0, 0xc,
+			  [19] = 7 }, 0, true, "2001:db8:c::7", 4001 },
+		{ "v6 mapped", { 254, 20, 0x0f, 0xa2, [14] = 0xff, [15] = 0xff,
+				 203, 0, 113, 9 }, 0, false, "203.0.113.9",
+		  4002 },
+		{ "v6 ::", { 254, 20, 0x0f, 0xa3 }, -EINVAL, false, NULL, 0 },
+		{ "v6 ::ffff:0.0.0.0", { 254, 20, 0x0f, 0xa4, [14] = 0xff,
+					 [15] = 0xff }, -EINVAL, false, NULL, 0 },
+	};
+	struct toa_found f;
+	struct toa_addr c, want;
+	size_t i;
+	int ret;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ret = toa_opt_decode(cases[i].opt, cases[i].opt[1], 254, 254,
+				     &f);
+		CHECK(ret == 1, "%s: decode returned %d", cases[i].what, ret);
+		memset(&c, 0xaa, sizeof(c));
+		ret = toa_client_of(&c, &f);
+		CHECK(ret == cases[i].ret, "%s: returned %d, expected %d",
+		      cases[i].what, ret, cases[i].ret);
+		if (ret || !cases[i].want)
+			continue;
+		want = cases[i].want6 ? v6(cases[i].want, cases[i].port) :
+					v4(cases[i].want, cases[i].port);
+		CHECK(addr_eq(&c, &want), "%s: got %s, expected %s",
+		      cases[i].what, addr_str(&c), addr_str(&want));
+	}
+	DONE();
+}
+
 /* Encode then decode gives back the client, for every form and kind. */
 static void test_roundtrip(void **state)
 {
@@ -671,6 +718,7 @@ int main(void)
 		cmocka_unit_test(test_opt_encode),
 		cmocka_unit_test(test_to_sockaddr),
 		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_client_of),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_wanted),
 		cmocka_unit_test(test_fits),
