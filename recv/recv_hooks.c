@@ -22,11 +22,20 @@
  *       static key is on (we hold one reference per family while loaded):
  *       we rewrite @uaddr for sockets that carry a client, before any BPF
  *       program of the socket's cgroup sees it.
+ *   __cgroup_bpf_run_filter_sock_ops(sk, sock_ops, ...)
+ *       when the segment that made the child came from a trusted sender
+ *       without TOA, the child waits for one on the client's next
+ *       segments, as receivers do: we set its
+ *       BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG, so TCP hands us (op
+ *       PARSE_HDR_OPT_CB, static key held) each of its segments that has
+ *       an option TCP does not know, until a TOA comes or the backend has
+ *       sent data (the sender's rule: TOA until the backend's first byte).
  *   tcp_v4_destroy_sock(sk)
  *       the socket is going (IPv4 and IPv6): its entry goes too.
  *
- * Nothing here runs per segment: the first two once per connection, the
- * third per getpeername()/accept().
+ * Nothing here runs per segment of other sockets: the first two once per
+ * connection, the third per getpeername()/accept(), the fourth a few times
+ * per connection (sock_ops events TCP raises anyway while the key is on).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -43,6 +52,14 @@
 #include "recv_stats.h"
 
 #if COMPAT_HAVE_SA_PEER
+
+#define RECV_WAIT_FLAG	BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG
+
+static void recv_stat_client(const struct toa_addr *c)
+{
+	recv_stat_inc(c->family == TOA_AF_INET ? RECV_STAT_TOA_V4 :
+						 RECV_STAT_TOA_V6);
+}
 
 /* A TOA read from the segment that is making a child socket. */
 struct recv_slot {
@@ -76,13 +93,14 @@ static void recv_segment(const struct sk_buff *skb, bool v6)
 			recv_stat_inc(RECV_STAT_UNTRUSTED);
 		goto out;
 	}
-	if (n <= 0) {
-		recv_stat_inc(n ? RECV_STAT_MALFORMED : RECV_STAT_NO_TOA);
-		goto out;
-	}
-	if (toa_client_of(&slot->client, &found)) {
+	if (n < 0 || (n > 0 && toa_client_of(&slot->client, &found))) {
 		recv_stat_inc(RECV_STAT_MALFORMED);
 		goto out;
+	}
+	if (!n) {
+		/* wait for it on the client's first segments */
+		recv_stat_inc(RECV_STAT_NO_TOA);
+		memset(&slot->client, 0, sizeof(slot->client));
 	}
 	slot->peer.v6 = v6;
 	slot->peer.dport = th->source;
@@ -137,18 +155,91 @@ static void recv_inherit(const unsigned long *args)
 {
 	struct sock *child = FTRACE_HOOK_ARG(args, 1, struct sock *);
 	struct recv_slot *slot = this_cpu_ptr(&recv_slot);
+	struct recv_sock *rs;
 	int err;
 
 	if (!slot->valid || child->sk_protocol != IPPROTO_TCP ||
 	    !recv_slot_of(slot, child))
 		return;
 	slot->valid = false;
-	err = recv_sock_add(child, &slot->peer, &slot->client);
-	if (err == -ENOMEM)
-		recv_stat_inc(RECV_STAT_NOMEM);
-	else if (!err)
-		recv_stat_inc(slot->client.family == TOA_AF_INET ?
-			      RECV_STAT_TOA_V4 : RECV_STAT_TOA_V6);
+	rs = recv_sock_add(child, &slot->peer, &slot->client, &err);
+	if (!rs) {
+		if (err == -ENOMEM)
+			recv_stat_inc(RECV_STAT_NOMEM);
+		return;
+	}
+	if (slot->client.family) {
+		recv_stat_client(&slot->client);
+		return;
+	}
+	rs->waiting = true;
+	if (!(tcp_sk(child)->bpf_sock_ops_cb_flags & RECV_WAIT_FLAG)) {
+		tcp_sk(child)->bpf_sock_ops_cb_flags |= RECV_WAIT_FLAG;
+		rs->flag_ours = true;
+	}
+	recv_stat_inc(RECV_STAT_WAITING);
+}
+
+/* The wait of @rs on @sk is over (socket owned by the caller). */
+static void recv_wait_end(struct sock *sk, struct recv_sock *rs)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	rs->waiting = false;
+	if (rs->flag_ours) {
+		rs->flag_ours = false;
+		WRITE_ONCE(tp->bpf_sock_ops_cb_flags,
+			   tp->bpf_sock_ops_cb_flags & ~RECV_WAIT_FLAG);
+	}
+}
+
+/* A segment of a waiting socket: has it the TOA? */
+static void recv_parse_hdr(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct toa_found found;
+	struct toa_addr client;
+	struct recv_sock *rs;
+	int n;
+
+	rcu_read_lock();
+	rs = recv_sock_lookup(sk);
+	if (!rs || !rs->waiting)
+		goto out;
+	if (tcp_sk(sk)->data_segs_out) {
+		/* the backend answered: the sender stopped sending TOA */
+		recv_wait_end(sk, rs);
+		recv_stat_inc(RECV_STAT_WAIT_ENDED);
+		goto out;
+	}
+	n = toa_opt_find((const u8 *)(th + 1), th->doff * 4 - sizeof(*th),
+			 recv_cfg_get()->kinds, &found);
+	if (!n)
+		goto out;
+	recv_wait_end(sk, rs);
+	if (n < 0 || toa_client_of(&client, &found)) {
+		recv_stat_inc(RECV_STAT_MALFORMED);
+		goto out;
+	}
+	recv_sock_set_client(rs, &client);
+	recv_stat_client(&client);
+	recv_stat_inc(RECV_STAT_TOA_LATE);
+out:
+	rcu_read_unlock();
+}
+
+/* __cgroup_bpf_run_filter_sock_ops(sk, sock_ops, atype) entry */
+static void recv_sock_ops(const unsigned long *args)
+{
+	struct sock *sk = FTRACE_HOOK_ARG(args, 0, struct sock *);
+	struct bpf_sock_ops_kern *so =
+		FTRACE_HOOK_ARG(args, 1, struct bpf_sock_ops_kern *);
+
+	if (so->op != BPF_SOCK_OPS_PARSE_HDR_OPT_CB || !so->skb ||
+	    sk->sk_protocol != IPPROTO_TCP ||
+	    !(tcp_sk(sk)->bpf_sock_ops_cb_flags & RECV_WAIT_FLAG))
+		return;
+	recv_parse_hdr(sk, so->skb);
 }
 
 static bool recv_rewrite(const struct sock *sk, struct sockaddr *uaddr,
@@ -183,15 +274,14 @@ static void recv_sock_addr(const unsigned long *args)
 	struct sock *sk = FTRACE_HOOK_ARG(args, 0, struct sock *);
 	struct sockaddr *uaddr = FTRACE_HOOK_ARG(args, 1, struct sockaddr *);
 	int atype = FTRACE_HOOK_ARG(args, COMPAT_SA_ATYPE_ARG, int);
-	struct recv_sock *rs;
+	const struct toa_addr *c;
 
 	if ((atype != compat_sa_peer4 && atype != compat_sa_peer6) ||
 	    !uaddr || sk->sk_protocol != IPPROTO_TCP)
 		return;
 	rcu_read_lock();
-	rs = recv_sock_lookup(sk);
-	if (rs && recv_conn_is(&rs->conn, sk) &&
-	    recv_rewrite(sk, uaddr, &rs->client))
+	c = recv_sock_client(recv_sock_lookup(sk), sk);
+	if (c && recv_rewrite(sk, uaddr, c))
 		recv_stat_inc(RECV_STAT_PEERNAME);
 	rcu_read_unlock();
 }
@@ -205,6 +295,7 @@ static void recv_destroy(const unsigned long *args)
 enum {
 	RECV_HOOK_DESTROY,
 	RECV_HOOK_SOCK_ADDR,
+	RECV_HOOK_SOCK_OPS,
 	RECV_HOOK_INHERIT,
 	RECV_HOOK_SYN_RECV4,
 	RECV_HOOK_SYN_RECV6,
@@ -222,6 +313,9 @@ static struct ftrace_hook recv_hooks[RECV_HOOK_MAX] = {
 		FTRACE_HOOK_ENTRY_DEF("__cgroup_bpf_run_filter_sock_addr",
 				      COMPAT_SA_ATYPE_ARG + 1, recv_sock_addr,
 				      false, false),
+	[RECV_HOOK_SOCK_OPS] =
+		FTRACE_HOOK_ENTRY_DEF("__cgroup_bpf_run_filter_sock_ops", 2,
+				      recv_sock_ops, false, false),
 	[RECV_HOOK_INHERIT] =
 		FTRACE_HOOK_ENTRY_DEF("__inet_inherit_port", 2,
 				      recv_inherit, false, false),
@@ -243,6 +337,7 @@ int recv_hooks_init(void)
 		return err;
 	static_branch_inc(compat_sa_key(compat_sa_peer4));
 	static_branch_inc(compat_sa_key(compat_sa_peer6));
+	static_branch_inc(compat_sockops_key);
 	ftrace_hook_enable();
 	return 0;
 }
@@ -258,6 +353,7 @@ int recv_hooks_init(void)
 void recv_hooks_exit(void)
 {
 	ftrace_hook_disable();
+	static_branch_dec(compat_sockops_key);
 	static_branch_dec(compat_sa_key(compat_sa_peer6));
 	static_branch_dec(compat_sa_key(compat_sa_peer4));
 	ftrace_hook_multi_unregister(recv_hooks, ARRAY_SIZE(recv_hooks));

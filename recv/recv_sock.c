@@ -50,23 +50,27 @@ struct recv_sock *recv_sock_lookup(const struct sock *sk)
 	return rhashtable_lookup(&recv_sock_table, &sk, recv_sock_params);
 }
 
-int recv_sock_add(const struct sock *sk, const struct recv_conn *conn,
-		  const struct toa_addr *client)
+struct recv_sock *recv_sock_add(const struct sock *sk,
+				const struct recv_conn *conn,
+				const struct toa_addr *client, int *err)
 {
 	struct recv_sock *rs;
-	int err;
 
-	rs = kmalloc(sizeof(*rs), GFP_ATOMIC);
-	if (!rs)
-		return -ENOMEM;
+	rs = kzalloc(sizeof(*rs), GFP_ATOMIC);
+	if (!rs) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	rs->sk = sk;
 	rs->conn = *conn;
 	rs->client = *client;
-	err = rhashtable_lookup_insert_fast(&recv_sock_table, &rs->node,
-					    recv_sock_params);
-	if (err)
+	*err = rhashtable_lookup_insert_fast(&recv_sock_table, &rs->node,
+					     recv_sock_params);
+	if (*err) {
 		kfree(rs);
-	return err;
+		return NULL;
+	}
+	return rs;
 }
 
 void recv_sock_del(const struct sock *sk)

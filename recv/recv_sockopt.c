@@ -22,18 +22,17 @@
 
 static int recv_nat64_peer(struct sock *sk, struct sdp_toa_nat64_peer *p)
 {
-	struct recv_sock *rs;
+	const struct toa_addr *c;
 	int err = -ENOENT;
 
 	if (!inet_sk(sk)->inet_dport ||
 	    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_SYN_SENT)))
 		return -ENOTCONN;
 	rcu_read_lock();
-	rs = recv_sock_lookup(sk);
-	if (rs && recv_conn_is(&rs->conn, sk) &&
-	    rs->client.family == TOA_AF_INET6) {
-		memcpy(p->saddr, rs->client.a.v6, sizeof(p->saddr));
-		p->sport = (__force unsigned short)rs->client.port;
+	c = recv_sock_client(recv_sock_lookup(sk), sk);
+	if (c && c->family == TOA_AF_INET6) {
+		memcpy(p->saddr, c->a.v6, sizeof(p->saddr));
+		p->sport = (__force unsigned short)c->port;
 		err = 0;
 	}
 	rcu_read_unlock();

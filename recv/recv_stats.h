@@ -8,7 +8,10 @@
 enum recv_stat {
 	RECV_STAT_TOA_V4,	/* accepted sockets given an IPv4 client */
 	RECV_STAT_TOA_V6,	/* ... an IPv6 client */
-	RECV_STAT_NO_TOA,	/* from a trusted sender, without TOA */
+	RECV_STAT_NO_TOA,	/* a trusted sender's child without TOA */
+	RECV_STAT_WAITING,	/* ... that waits for it on later segments */
+	RECV_STAT_TOA_LATE,	/* ... and got it there (in toa_v4/v6 too) */
+	RECV_STAT_WAIT_ENDED,	/* ... and stopped: the backend answered */
 	RECV_STAT_UNTRUSTED,	/* TOA from a sender not trusted: ignored */
 	RECV_STAT_MALFORMED,	/* option area that does not parse: ignored */
 	RECV_STAT_NOMEM,	/* TOA lost: no memory for the entry */

@@ -10,6 +10,9 @@
 #         kinds=254,200 both are
 #       D a TOA that sdp_toa did not write: a BPF sock_ops program on lb
 #         (toa_bpfopt --toa) puts kind 254, 8 bytes on every segment
+#       F the handshake ACK has no TOA (the proxy tags after connect()):
+#         the client's first data segment gives it; and when the backend
+#         answers first and the TOA comes only after that, none is taken
 #       E parameters: bad values refused at load and at run time (EINVAL),
 #         the values in use stay
 . /tests/lib.sh
@@ -88,6 +91,57 @@ conn d1 $BE4:8110 $BE4:8110 ""
 kill -TERM "$(cat bpf.pid)"
 wait "$(cat bpf.pid)" || fail "toa_bpfopt: $(cat bpf.out)"
 assert_eq "$(recv_peer d1)" 203.0.113.30:5009 "D: TOA written by a BPF program"
+
+log "F: TOA only on the client's data segments (tagged after connect)"
+toa_load
+l0=$(recv_stat toa_from_data)
+w0=$(recv_stat toa_waiting)
+sniff_start capf
+for v in 4 6; do
+	if [ $v = 4 ]; then dst=$BE4:811$v; tag=203.0.113.31:5010
+	else dst="[$BE6]:811$v"; tag="[2001:db8:c::31]:5011"; fi
+	server_start f$v --listen "$dst" --count 1 --expect 1000 --reply 100 \
+		--late-peer
+	client cf$v --dst "$dst" --tag "$tag" --tag-after-connect --send 1000 \
+		--recv 100 --expect-recv 100
+	server_wait f$v
+done
+sniff_stop capf
+assert_grep ' lpeer=203\.0\.113\.31:5010( |$)' f4.out "F: IPv4 client from a data segment"
+assert_grep ' lpeer=\[2001:db8:c::31\]:5011( |$)' f6.out "F: IPv6 client from a data segment"
+assert_eq "$(recv_stat toa_from_data)" $((l0 + 2)) "F: toa_from_data"
+assert_eq "$(recv_stat toa_waiting)" $((w0 + 2)) "F: toa_waiting"
+# what the client sent first after its SYN: the handshake ACK, without TOA
+# (else this proves nothing), then data with it
+first_toa() {	# PORT WHAT (ack: first bare ACK, data: first data)
+	awk -v p="dport=$1" -v w="$2" '
+	$5 == p && $6 != "flags=S" {
+		d = ($10 != "paylen=0")
+		if ((w == "data") == d) { sub("toa=", "", $15); print $15; exit }
+	}' capf.txt
+}
+for v in 4 6; do
+	# toa=- (no options) or toa=none (options, no TOA)
+	case $(first_toa 811$v ack) in
+	-|none) ;;
+	*) fail "F: TOA on the IPv$v handshake ACK: $(first_toa 811$v ack)" ;;
+	esac
+	case $(first_toa 811$v data) in
+	-|none|"") fail "F: no TOA on the IPv$v client's first data segment" ;;
+	esac
+done
+log "F: the backend answers first, the TOA comes after (inject=always)"
+toa_param_set inject always || fail "inject=always"
+e0=$(recv_stat toa_wait_ended)
+server_start f9 --listen $BE4:8119 --count 1 --expect 1000 --reply 100 \
+	--reply-after 0 --late-peer
+client cf9 --dst $BE4:8119 --tag 203.0.113.32:5012 --tag-after-connect \
+	--send 0 --recv 100 --send2 1000 --expect-recv 100
+server_wait f9
+toa_param_set inject handshake || fail "inject=handshake"
+assert_grep " lpeer=$LB4:" f9.out "F: no TOA taken after the backend's first byte"
+assert_eq "$(recv_stat toa_wait_ended)" $((e0 + 1)) "F: toa_wait_ended"
+toa_unload
 
 recv_wait_live_zero
 

@@ -37,7 +37,8 @@ static struct {
 	struct sockaddr_storage listen, md5_peer;
 	socklen_t listen_len;
 	const char *listen_s, *ready, *md5;
-	bool have_md5_peer, quiet, allow_reset, shut_first, accept_peer, nat64;
+	bool have_md5_peer, quiet, allow_reset, shut_first, accept_peer, nat64,
+	     late_peer;
 	int defer_accept;
 	long long expect, reply, reply_after;
 	int count, rcvbuf, backlog;
@@ -75,6 +76,7 @@ static void nat64_str(int fd, char *buf, size_t n)
 static void serve(int fd, int idx, const char *apeer)
 {
 	char nat64[TT_ADDRSTRLEN + 16] = "";
+	char late[TT_ADDRSTRLEN + 16] = "";
 	static uint8_t rbuf[65536], sbuf[65536];
 	struct sockaddr_storage ss;
 	char p[TT_ADDRSTRLEN] = "-", l[TT_ADDRSTRLEN] = "-";
@@ -160,11 +162,16 @@ static void serve(int fd, int idx, const char *apeer)
 	if (o.expect >= 0 && total != o.expect)
 		die("%s: received %lld bytes, expected %lld", conn_name, total,
 		    o.expect);
+	sl = sizeof(ss);
+	if (o.late_peer && !getpeername(fd, (struct sockaddr *)&ss, &sl)) {
+		strcpy(late, " lpeer=");
+		tt_addr_str((struct sockaddr *)&ss, late + 7, sizeof(late) - 7);
+	}
 	close(fd);
 	if (!o.quiet)
-		printf("conn=%d peer=%s local=%s bytes=%lld replied=%lld%s%s%s%s\n",
+		printf("conn=%d peer=%s local=%s bytes=%lld replied=%lld%s%s%s%s%s\n",
 		       idx, p, l, total, sent, reset ? " reset=1" : "",
-		       apeer ? " apeer=" : "", apeer ? apeer : "", nat64);
+		       apeer ? " apeer=" : "", apeer ? apeer : "", nat64, late);
 }
 
 static void usage(int status)
@@ -186,6 +193,7 @@ static void usage(int status)
 "  --accept-peer        print the address accept() returned (apeer=)\n"
 "  --nat64              print the SDP_TOA_SO_GET_NAT64 answer (nat64=)\n"
 "  --defer-accept SECS  TCP_DEFER_ACCEPT on the listener\n"
+"  --late-peer          getpeername() again at the end (lpeer=)\n"
 "  -q                   no per-connection lines\n");
 	exit(status);
 }
@@ -193,7 +201,7 @@ static void usage(int status)
 enum {
 	O_LISTEN = 256, O_COUNT, O_EXPECT, O_REPLY, O_REPLY_AFTER, O_MD5,
 	O_MD5_PEER, O_READY, O_RCVBUF, O_BACKLOG, O_TIMEOUT, O_ALLOW_RESET, O_SHUT_FIRST,
-	O_ACCEPT_PEER, O_NAT64, O_DEFER_ACCEPT,
+	O_ACCEPT_PEER, O_NAT64, O_DEFER_ACCEPT, O_LATE_PEER,
 };
 
 static const struct option longopts[] = {
@@ -205,6 +213,7 @@ static const struct option longopts[] = {
 	{ "timeout", 1, 0, O_TIMEOUT }, { "allow-reset", 0, 0, O_ALLOW_RESET },
 	{ "shut-first", 0, 0, O_SHUT_FIRST },
 	{ "accept-peer", 0, 0, O_ACCEPT_PEER }, { "nat64", 0, 0, O_NAT64 },
+	{ "late-peer", 0, 0, O_LATE_PEER },
 	{ "defer-accept", 1, 0, O_DEFER_ACCEPT }, { "help", 0, 0, 'h' },
 	{ 0, 0, 0, 0 },
 };
@@ -257,6 +266,7 @@ int main(int argc, char **argv)
 		case O_SHUT_FIRST: o.shut_first = true; break;
 		case O_ACCEPT_PEER: o.accept_peer = true; break;
 		case O_NAT64: o.nat64 = true; break;
+		case O_LATE_PEER: o.late_peer = true; break;
 		case O_DEFER_ACCEPT:
 			o.defer_accept = tt_parse_num(optarg, 1, 3600,
 						      "--defer-accept");
