@@ -10,12 +10,16 @@
 # One request from the client through the proxy, over IPv4 and then IPv6.
 # Says in plain words who the client is, whom the backend's kernel sees as
 # its peer (the proxy), and what the TOA option in the backend's capture
-# says (the client); then the module's counters. Fails if the backend's
-# peer is not the proxy or the option does not name the client.
+# says (the client); then the backend loads sdp_toa_recv, trusting the load
+# balancer, and one more request each way shows getpeername() returning the
+# client; then both modules' counters. Fails if the backend's peer is not
+# the proxy without the receiver, or not the client with it, or the option
+# does not name the client.
 
 IP=${IP:-/opt/iproute2/ip}
 BIN=${BIN:-${SDPTOA_TESTS:-/tests}/bin}
 KO=${SDPTOA_KO:-/lib/sdp_toa/sdp_toa.ko}
+RKO=${SDPTOA_RECV_KO:-/lib/sdp_toa/sdp_toa_recv.ko}
 W=$(pwd)
 pids=
 
@@ -23,6 +27,7 @@ cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	for ns in cl lb be; do $IP netns del "$ns" 2>/dev/null; done
+	[ -d /sys/module/sdp_toa_recv ] && rmmod sdp_toa_recv
 }
 trap cleanup EXIT
 
@@ -69,7 +74,7 @@ $IP netns exec be "$BIN/toa_sniff" -i b0 -o "$W/be.cap" --ready "$W/sniff.ready"
 	>"$W/sniff.err" 2>&1 &
 sniff=$!
 pids="$pids $sniff"
-$IP netns exec be "$BIN/toa_server" --listen "[::]:8080" --count 2 --reply 1000 \
+$IP netns exec be "$BIN/toa_server" --listen "[::]:8080" --count 4 --reply 1000 \
 	--ready "$W/server.ready" >"$W/server.out" 2>&1 &
 server=$!
 pids="$pids $server"
@@ -92,7 +97,7 @@ $IP netns exec cl "$BIN/toa_client" --bind 198.51.100.10:40000 \
 $IP netns exec cl "$BIN/toa_client" --bind "[2001:db8:1::10]:40001" \
 	--dst "[2001:db8:1::1]:81" --send 100 --expect-recv 1000 >"$W/client6.out" 2>&1 ||
 	fail "IPv6 request failed" "$W/client6.out" "$W/proxy6.log"
-wait "$server" || fail "toa_server failed" "$W/server.out"
+wait_for "$W/server.out" '^conn=1 ' || fail "toa_server did not serve both" "$W/server.out"
 sleep 0.2
 kill -INT "$sniff"
 wait "$sniff"
@@ -154,7 +159,7 @@ echo "=== sdp_toa demo: three hosts (network namespaces) in one QEMU guest ==="
 echo "  client 198.51.100.10 --- load balancer 198.51.100.1 / 192.0.2.1 --- backend 192.0.2.2"
 echo "  sdp_toa on the load balancer: $(dmesg | sed -n 's/.*sdp_toa .* loaded: //p' | tail -n 1)"
 echo "  The load balancer runs toa_proxy (examples/toa_proxy.c); the backend runs a plain server"
-echo "  with no TOA receiver, and a capture of its interface."
+echo "  and a capture of its interface, first with no TOA receiver, then with sdp_toa_recv."
 echo
 echo "--- IPv4"
 story 4 198.51.100.10 "$W/proxy4.log"
@@ -166,12 +171,34 @@ echo
 echo "--- IPv6 (client -> load balancer -> backend over IPv6)"
 story 6 2001:db8:1::10 "$W/proxy6.log"
 echo
-echo "  A TOA receiver on the backend (the LVS, DPVS, Huawei or UCloud toa module) reads this"
-echo "  option and makes getpeername() return the client's address instead of the load balancer's."
+echo "--- The backend loads the receiver: modprobe sdp_toa_recv trusted=192.0.2.1,2001:db8:2::1"
+insmod "$RKO" trusted=192.0.2.1,2001:db8:2::1 || fail "insmod $RKO"
+echo "  (it believes TOA only from the load balancer's addresses; a client that reached the"
+echo "  backend directly could not claim another address)"
+$IP netns exec cl "$BIN/toa_client" --bind 198.51.100.10:40002 \
+	--dst 198.51.100.1:80 --send 100 --expect-recv 1000 >"$W/client4b.out" 2>&1 ||
+	fail "IPv4 request failed" "$W/client4b.out" "$W/proxy4.log"
+$IP netns exec cl "$BIN/toa_client" --bind "[2001:db8:1::10]:40003" \
+	--dst "[2001:db8:1::1]:81" --send 100 --expect-recv 1000 >"$W/client6b.out" 2>&1 ||
+	fail "IPv6 request failed" "$W/client6b.out" "$W/proxy6.log"
+wait "$server" || fail "toa_server failed" "$W/server.out"
+p4=$(field peer "$(grep '^conn=2 ' "$W/server.out")")
+p6=$(field peer "$(grep '^conn=3 ' "$W/server.out")")
+echo "  5. A request from 198.51.100.10 port 40002: the backend's getpeername() now says $p4"
+echo "     (the server listens on [::]: an IPv4 client reads as ::ffff:a.b.c.d)."
+echo "  6. A request from 2001:db8:1::10 port 40003 over IPv6: getpeername() says $p6."
+[ "$p4" = "[::ffff:198.51.100.10]:40002" ] ||
+	fail "with the receiver, the backend's peer is '$p4', expected the client" "$W/server.out"
+[ "$p6" = "[2001:db8:1::10]:40003" ] ||
+	fail "with the receiver, the backend's peer is '$p6', expected the client" "$W/server.out"
+echo "  LVS, DPVS, Huawei and UCloud receivers read the same option, if a backend runs one of them."
 echo
-echo "--- module counters, /proc/net/sdp_toa_stats"
+echo "--- sender counters (load balancer), /proc/net/sdp_toa_stats"
 sed 's/^/  /' /proc/net/sdp_toa_stats
+echo
+echo "--- receiver counters (backend), /proc/net/sdp_toa_recv_stats"
+sed 's/^/  /' /proc/net/sdp_toa_recv_stats
 tagged=$(sed -n 's/^sockets_tagged //p' /proc/net/sdp_toa_stats)
-[ "${tagged:-0}" -ge 2 ] || fail "sockets_tagged is ${tagged:-missing}, expected 2"
+[ "${tagged:-0}" -ge 4 ] || fail "sockets_tagged is ${tagged:-missing}, expected 4"
 echo
 exit 0
