@@ -168,7 +168,7 @@ cleanup() {
 		rm -rf /var/lib/dkms/sdp_toa
 	fi
 	rm -rf /usr/src/sdp_toa-* /var/lib/sdp-toa-dkms
-	find /lib/modules/*/updates/dkms -name 'sdp_toa.ko*' -delete 2>/dev/null
+	find /lib/modules/*/updates/dkms \( -name 'sdp_toa.ko*' -o -name 'sdp_toa_recv.ko*' \) -delete 2>/dev/null
 	if ((${#cloud_installed[@]})); then
 		"${APT[@]}" purge "${cloud_installed[@]}" >>"$LOGS/cleanup.log" 2>&1
 	fi
@@ -250,6 +250,8 @@ guest() {
 }
 
 ko_of() { echo "/lib/modules/$1/updates/dkms/sdp_toa.ko"; }
+# the receiver, built and installed beside it by the same DKMS module
+rko_of() { echo "/lib/modules/$1/updates/dkms/sdp_toa_recv.ko"; }
 modver() { modinfo -F version "$1" 2>/dev/null; }
 dkms_is() {	# dkms_is VERSION KERNEL STATE
 	dkms status -m sdp_toa -v "$1" -k "$2" 2>/dev/null | grep -q ": $3"
@@ -263,6 +265,7 @@ no_trace() {	# no sdp_toa left in DKMS, /usr/src or any module tree
 	[[ -z $(dkms status -m sdp_toa 2>&1) && ! -e /var/lib/dkms/sdp_toa ]] &&
 	! compgen -G '/usr/src/sdp_toa-*' >/dev/null &&
 	! compgen -G '/lib/modules/*/updates/dkms/sdp_toa.ko*' >/dev/null &&
+	! compgen -G '/lib/modules/*/updates/dkms/sdp_toa_recv.ko*' >/dev/null &&
 	[[ ! -e /var/lib/sdp-toa-dkms ]]
 }
 # dpkg with a wait for the dpkg lock (apt of a teammate's deps.sh).
@@ -303,6 +306,8 @@ want "no $ko" test -f "$ko"
 want "dkms status does not say installed for $K" dkms_is "$V" "$K" installed
 want "modinfo version '$(modver "$ko")' is not VERSION $V" test "$(modver "$ko")" = "$V"
 want "vermagic is not $K" bash -c '[[ $(modinfo -F vermagic "$1") == "$2 "* ]]' _ "$ko" "$K"
+want "no $(rko_of "$K")" test -f "$(rko_of "$K")"
+want "receiver's modinfo version is not $V" test "$(modver "$(rko_of "$K")")" = "$V"
 t_end "$log"
 if [[ -f $ko ]]; then
 	guest dkms-tree-guest "$ko"
@@ -378,6 +383,7 @@ want "package not installed ($(dpkg_state))" test "$(dpkg_state)" = "install ok 
 want "dkms status does not say $V installed for $K" dkms_is "$V" "$K" installed
 want "no $ko" test -f "$ko"
 want "modinfo version is not $V" test "$(modver "$ko")" = "$V"
+want "no $(rko_of "$K") (the receiver)" test -f "$(rko_of "$K")"
 want "/usr/include/sdp_toa.h differs from sdp_toa.h" cmp /usr/include/sdp_toa.h "$ROOT/sdp_toa.h"
 want "no /etc/modprobe.d/sdp_toa.conf" test -f /etc/modprobe.d/sdp_toa.conf
 want "no /etc/modules-load.d/sdp_toa.conf" test -f /etc/modules-load.d/sdp_toa.conf
@@ -442,6 +448,7 @@ else
 	want "no /lib/modules/*-$KFLAVOUR" test -n "$CK"
 	want "dkms status does not say $V1 installed for $CK" dkms_is "$V1" "$CK" installed
 	want "no $cko" test -f "$cko"
+	want "no $(rko_of "${CK:-none}") (the receiver)" test -f "$(rko_of "${CK:-none}")"
 	want "modinfo version is not $V1" test "$(modver "$cko")" = "$V1"
 	want "vermagic is not $CK" bash -c '[[ $(modinfo -F vermagic "$1") == "$2 "* ]]' _ "$cko" "$CK"
 	want "the $K module is gone" test -f "$ko"

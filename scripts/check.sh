@@ -151,7 +151,7 @@ else
 		[compat.h]="LINUX_VERSION_CODE,CONSTANT_COMPARISON,NEW_TYPEDEFS"
 	)
 	for f in "${srcs[@]}"; do
-		out=$logs/checkpatch-$f.log
+		out=$logs/checkpatch-${f//\//_}.log
 		ignore=()
 		[[ -n ${cp_ignore[$f]:-} ]] && ignore=(--ignore "${cp_ignore[$f]}")
 		perl "$CHECKPATCH" --no-tree -f --terse --show-types --strict \
