@@ -183,44 +183,12 @@ static inline void compat_synchronize_tasks(void)
 
 /* ---- TCP internals --------------------------------------------------------- */
 
-/*
- * tcp_options_write()'s arguments:
- *   < 5.19: (__be32 *ptr, struct tcp_sock *tp, struct tcp_out_options *opts)
- *   5.19 - 6.6: (struct tcphdr *th, tp, opts)
- *   6.7+: (th, tp, const struct tcp_request_sock *tcprsk, opts, key)
- * ptr is always th + 1; th->doff is set before the call.
- */
-#define COMPAT_OPTW_NARGS	4
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
-#define compat_optw_th(args)	((struct tcphdr *)(args)[0])
-#else
-#define compat_optw_th(args)	((struct tcphdr *)(args)[0] - 1)
-#endif
-#define compat_optw_tp(args)	((struct tcp_sock *)(args)[1])
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
-#define compat_optw_opts(args)	((const void *)(args)[3])
-#else
-#define compat_optw_opts(args)	((const void *)(args)[2])
-#endif
-
 /* A byte (or FIN) from the peer has arrived: bytes_received is 4.1+. */
 static inline bool compat_peer_sent_data(const struct tcp_sock *tp)
 {
 	return READ_ONCE(tp->bytes_received) != 0;
 }
 
-/*
- * BPF header options (5.10+) claim the tail of the option area, where TOA
- * goes: a socket with such a program gets no TOA.
- */
-static inline bool compat_tail_taken(const struct tcp_sock *tp)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 10, 0)
-	return BPF_SOCK_OPS_TEST_FLAG(tp, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
-#else
-	return false;
-#endif
-}
 
 /*
  * TCP's header-option room for BPF sock_ops programs (5.10+, with
@@ -237,14 +205,47 @@ static inline bool compat_tail_taken(const struct tcp_sock *tp)
 #include <linux/filter.h>
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 15, 0) || RHEL_MAJOR >= 9
 #define compat_sockops_key	(&cgroup_bpf_enabled_key[CGROUP_SOCK_OPS])
+#define compat_sockops_atype	CGROUP_SOCK_OPS
 #elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 12, 0)
 #define compat_sockops_key	(&cgroup_bpf_enabled_key[BPF_CGROUP_SOCK_OPS])
+#define compat_sockops_atype	BPF_CGROUP_SOCK_OPS
 #else
 #define compat_sockops_key	(&cgroup_bpf_enabled_key)
+#define compat_sockops_atype	BPF_CGROUP_SOCK_OPS
 #endif
 #else
 #define COMPAT_HAVE_HDR_OPT	0
 #endif
+
+/*
+ * BPF header options (5.10+) claim the tail of the option area, where the
+ * kprobe path puts TOA: a socket whose header-option programs may write
+ * gets no TOA there. They may only where the flag is set and a sock_ops
+ * program is in effect for the socket's cgroup (TCP runs none otherwise).
+ * A flag alone, left by the native path of an earlier load of ours or by a
+ * program since detached, takes nothing.
+ */
+static inline bool compat_tail_taken(struct sock *sk)
+{
+#if COMPAT_HAVE_HDR_OPT
+	const struct bpf_prog_array *progs;
+	struct cgroup *cgrp;
+	bool taken;
+
+	if (!BPF_SOCK_OPS_TEST_FLAG(tcp_sk(sk),
+				    BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG) ||
+	    !static_key_enabled(compat_sockops_key))
+		return false;
+	rcu_read_lock();
+	cgrp = sock_cgroup_ptr(&sk->sk_cgrp_data);
+	progs = rcu_dereference(cgrp->bpf.effective[compat_sockops_atype]);
+	taken = progs && progs->items[0].prog;
+	rcu_read_unlock();
+	return taken;
+#else
+	return false;
+#endif
+}
 
 /*
  * The receiver (recv/): getpeername() and accept() hand every address they

@@ -49,6 +49,25 @@ void toa_destroy(const unsigned long *args)
 
 static bool toa_native;
 
+void toa_forget(const unsigned long *args)
+{
+	struct sock *sk = FTRACE_HOOK_ARG(args, 0, struct sock *);
+	struct toa_sock *ts;
+	bool flag_ours;
+
+	if (sk->sk_protocol != IPPROTO_TCP)	/* DCCP listens too */
+		return;
+	rcu_read_lock();
+	ts = toa_sock_lookup(sk);
+	flag_ours = ts && ts->flag_ours;
+	rcu_read_unlock();
+	if (!ts || !toa_sock_clear(sk))
+		return;
+	/* not sockets_cleared: the connection ended, as at destroy */
+	if (toa_native)
+		toa_native_forgot(sk, flag_ours);
+}
+
 static int toa_hooks_install(int want)
 {
 	int err;

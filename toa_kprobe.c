@@ -4,16 +4,21 @@
  * us (before 5.10, no CONFIG_CGROUP_BPF) or datapath=kprobe asks for it.
  *
  * For a segment of a tagged socket, __tcp_transmit_skb() does, under the
- * socket lock:
+ * socket lock (unchanged from 3.10 to 6.18):
  *
  *   size = tcp_established_options(sk, skb, &opts, ...)
  *          return hook: if TOA is wanted and fits after TCP's own options,
- *          size += len, and the option bytes are parked in the socket's
- *          entry together with &opts (the transmit they belong to);
- *   th->doff = (20 + size) / 4; ...
+ *          size += len, and the option bytes are written into the @len
+ *          bytes just before skb->data;
+ *   skb_push(skb, 20 + size); th = skb->data; th->doff = (20 + size) / 4;
  *   tcp_options_write(th, tp, &opts)
- *          entry hook: the parked bytes go to the tail of the option area,
- *          th + doff * 4 - len, which TCP's own options never reach.
+ *          TCP writes its own options from th + 1 and never reaches the
+ *          tail of the option area, th + doff * 4 - len: our bytes.
+ *
+ * The bytes are in place before tcp_established_options() has returned, so
+ * no segment can leave with room reserved and unwritten, however long the
+ * transmit is preempted and whenever the module goes: there is nothing to
+ * park, to hand on or to drain.
  *
  * tcp_current_mss() calls tcp_established_options(sk, NULL, ...) to size
  * segments; it gets room for TOA whenever TOA is wanted (even when TCP's
@@ -25,7 +30,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/delay.h>
 #include <net/tcp.h>
 
 #include "compat.h"
@@ -41,22 +45,17 @@
 struct toa_reserve {
 	struct toa_sock *ts;
 	struct sk_buff *skb;	/* NULL when sizing */
-	const void *opts;
 	bool sizing;		/* tcp_current_mss(): skb == NULL */
 	bool data;		/* the segment carries payload */
 	u8 len;
 	u8 bytes[TOA_OPT_LEN_MAX];
 };
 
-/* The write hook is in place (else the return hook writes, see below). */
-static bool toa_write_hooked;
-
 /*
- * Where tcp_options_write() cannot be hooked (inlined, as in Debian's 6.12
- * kernels), write the option from the return hook: __tcp_transmit_skb()
- * pushes the TCP header, options included, right in front of skb->data,
- * so the tail of the option area is the @len bytes just before it. TCP
- * writes its own options from the front and never reaches them.
+ * Write the option of @r where __tcp_transmit_skb() will push the tail of
+ * the option area: the @len bytes just before skb->data (TCP pushes the
+ * header, options included, right in front of the payload; the skb is its
+ * clone for this transmit, whose headroom TCP writes the header into).
  */
 static bool toa_write_now(const struct toa_reserve *r, unsigned int used)
 {
@@ -84,7 +83,7 @@ static bool toa_reserve_pre(const unsigned long *args, void *data)
 	if (!ts)
 		goto out;
 	wanted = toa_segment_wanted(sk, skb);
-	if (wanted && compat_tail_taken(tcp_sk(sk))) {
+	if (wanted && compat_tail_taken(sk)) {
 		if (skb)
 			toa_stat_inc(TOA_STAT_PKTS_NO_ROOM);
 		wanted = false;
@@ -99,7 +98,6 @@ static bool toa_reserve_pre(const unsigned long *args, void *data)
 	r->sizing = !skb;
 	r->data = skb && skb->len;
 	r->skb = skb;
-	r->opts = FTRACE_HOOK_ARG(args, 2, const void *);
 	r->len = toa_opt_encode(r->bytes, &ts->client, compat_conn_v6(sk),
 				READ_ONCE(toa_cfg.kind),
 				READ_ONCE(toa_cfg.kind6));
@@ -141,39 +139,9 @@ static unsigned long toa_reserve_post(unsigned long ret, void *data)
 		toa_stat_inc(TOA_STAT_PKTS_NO_ROOM);
 		return ret;
 	}
-	if (READ_ONCE(toa_write_hooked))
-		toa_pending_set(r->ts, r->opts, r->bytes, r->len);
-	else if (!toa_write_now(r, used))
+	if (!toa_write_now(r, used))
 		return ret;
 	return ret + r->len;
-}
-
-/* tcp_options_write(th, tp, ..., opts, ...) entry: write what was parked. */
-static void toa_write(const unsigned long *args)
-{
-	const struct sock *sk = (const struct sock *)compat_optw_tp(args);
-	struct toa_pending *p;
-	struct toa_sock *ts;
-	struct tcphdr *th;
-	unsigned int hlen;
-
-	if (!sk)		/* SYN-ACK from a request socket */
-		return;
-	rcu_read_lock();
-	ts = toa_sock_lookup(sk);
-	if (!ts || !ts->pending.len)
-		goto out;
-	p = &ts->pending;
-	th = compat_optw_th(args);
-	hlen = th->doff * 4;
-	if (p->opts == compat_optw_opts(args) && !th->syn &&
-	    hlen >= sizeof(*th) + p->len) {
-		memcpy((u8 *)th + hlen - p->len, p->bytes, p->len);
-		toa_count_sent(p->len);
-	}
-	toa_pending_drop(ts);
-out:
-	rcu_read_unlock();
 }
 
 /*
@@ -195,50 +163,29 @@ static void toa_sizing(const unsigned long *args)
 	rcu_read_unlock();
 }
 
-/*
- * The return hook is gone: let every reservation it made reach the writer
- * before the writer goes. Each is written microseconds later by the same
- * transmit; the bound only keeps a broken kernel from hanging rmmod.
- */
-static void toa_reserve_drain(void)
-{
-	unsigned int ms;
-
-	for (ms = 0; toa_sock_pending() && ms < 1000; ms += 20)
-		msleep(20);
-	if (toa_sock_pending())
-		pr_warn("%d reserved options were never written\n",
-			toa_sock_pending());
-}
-
-enum { TOA_HOOK_DESTROY, TOA_HOOK_WRITE, TOA_HOOK_SIZING, TOA_HOOK_RESERVE };
+enum {
+	TOA_HOOK_DESTROY, TOA_HOOK_DISCONNECT, TOA_HOOK_LISTEN,
+	TOA_HOOK_SIZING, TOA_HOOK_RESERVE
+};
 
 /* Registered in order, removed in reverse: reserving stops first. */
 static struct ftrace_hook toa_hook_table[] = {
 	[TOA_HOOK_DESTROY] = FTRACE_HOOK_ENTRY_DEF("tcp_v4_destroy_sock", 1,
 						   toa_destroy, true, false),
-	[TOA_HOOK_WRITE] = FTRACE_HOOK_ENTRY_DEF("tcp_options_write",
-						 COMPAT_OPTW_NARGS, toa_write,
-						 true, true),
+	[TOA_HOOK_DISCONNECT] = TOA_HOOK_DISCONNECT_DEF,
+	[TOA_HOOK_LISTEN] = TOA_HOOK_LISTEN_DEF,
 	[TOA_HOOK_SIZING] = FTRACE_HOOK_ENTRY_DEF("tcp_current_mss", 1,
 						  toa_sizing, true, true),
 	[TOA_HOOK_RESERVE] = FTRACE_HOOK_RETURN_DEF("tcp_established_options",
-						    3, toa_reserve_pre,
+						    2, toa_reserve_pre,
 						    toa_reserve_post,
-						    struct toa_reserve,
-						    toa_reserve_drain),
+						    struct toa_reserve, NULL),
 };
 
 int toa_kprobe_init(void)
 {
-	int err;
-
-	err = ftrace_hook_multi_register(toa_hook_table,
-					 ARRAY_SIZE(toa_hook_table));
-	if (err)
-		return err;
-	toa_write_hooked = toa_hook_table[TOA_HOOK_WRITE].registered;
-	return 0;
+	return ftrace_hook_multi_register(toa_hook_table,
+					  ARRAY_SIZE(toa_hook_table));
 }
 
 void toa_kprobe_exit(void)

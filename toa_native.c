@@ -67,14 +67,38 @@ static void toa_flag_clear(struct sock *sk)
 void toa_native_tagged(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct toa_sock *ts;
 
+	if (tp->bpf_sock_ops_cb_flags & TOA_HDR_FLAG)
+		return;
 	WRITE_ONCE(tp->bpf_sock_ops_cb_flags,
 		   tp->bpf_sock_ops_cb_flags | TOA_HDR_FLAG);
+	rcu_read_lock();
+	ts = toa_sock_lookup(sk);
+	if (ts)
+		ts->flag_ours = true;
+	rcu_read_unlock();
 }
 
 void toa_native_cleared(struct sock *sk)
 {
 	toa_flag_clear(sk);
+}
+
+/*
+ * The tag is gone because the socket disconnected or listens: a flag we
+ * set goes too, whoever else holds the key (a listener's flag would be
+ * copied into every child it accepts, for life).
+ */
+void toa_native_forgot(struct sock *sk, bool flag_ours)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (flag_ours)
+		WRITE_ONCE(tp->bpf_sock_ops_cb_flags,
+			   tp->bpf_sock_ops_cb_flags & ~TOA_HDR_FLAG);
+	else
+		toa_flag_clear(sk);
 }
 
 /*
@@ -170,11 +194,16 @@ static void toa_sock_ops(const unsigned long *args)
 		toa_native_write(so);
 }
 
-enum { TOA_NATIVE_DESTROY, TOA_NATIVE_SOCK_OPS };
+enum {
+	TOA_NATIVE_DESTROY, TOA_NATIVE_DISCONNECT, TOA_NATIVE_LISTEN,
+	TOA_NATIVE_SOCK_OPS
+};
 
 static struct ftrace_hook toa_native_table[] = {
 	[TOA_NATIVE_DESTROY] = FTRACE_HOOK_ENTRY_DEF("tcp_v4_destroy_sock", 1,
 						     toa_destroy, true, false),
+	[TOA_NATIVE_DISCONNECT] = TOA_HOOK_DISCONNECT_DEF,
+	[TOA_NATIVE_LISTEN] = TOA_HOOK_LISTEN_DEF,
 	[TOA_NATIVE_SOCK_OPS] =
 		FTRACE_HOOK_ENTRY_DEF("__cgroup_bpf_run_filter_sock_ops", 2,
 				      toa_sock_ops, false, false),
@@ -224,6 +253,10 @@ void toa_native_tagged(struct sock *sk)
 }
 
 void toa_native_cleared(struct sock *sk)
+{
+}
+
+void toa_native_forgot(struct sock *sk, bool flag_ours)
 {
 }
 

@@ -20,6 +20,17 @@ bool toa_segment_wanted(struct sock *sk, const struct sk_buff *skb);
 void toa_count_sent(unsigned int len);
 /* tcp_v4_destroy_sock(sk) entry, in both paths: no tag outlives its socket. */
 void toa_destroy(const unsigned long *args);
+/*
+ * tcp_disconnect(sk, flags) and inet_csk_listen_start(sk) entry, in both
+ * paths: a socket that disconnects is a new connection, not the client's
+ * (a later connect() must not send the old client), and a listener's tag
+ * would be nobody's. Both run under the socket lock.
+ */
+void toa_forget(const unsigned long *args);
+#define TOA_HOOK_DISCONNECT_DEF \
+	FTRACE_HOOK_ENTRY_DEF("tcp_disconnect", 1, toa_forget, true, true)
+#define TOA_HOOK_LISTEN_DEF \
+	FTRACE_HOOK_ENTRY_DEF("inet_csk_listen_start", 1, toa_forget, true, true)
 
 int toa_kprobe_init(void);
 void toa_kprobe_exit(void);
@@ -31,5 +42,6 @@ void toa_native_exit(void);
 /* Under the socket lock, after @sk was tagged / its tag removed. */
 void toa_native_tagged(struct sock *sk);
 void toa_native_cleared(struct sock *sk);
+void toa_native_forgot(struct sock *sk, bool flag_ours);
 
 #endif /* TOA_PATH_H */

@@ -9,7 +9,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/percpu.h>
 #include <linux/slab.h>
 
 #include "toa_sock.h"
@@ -22,7 +21,6 @@ static const struct rhashtable_params toa_sock_params = {
 };
 
 static struct rhashtable toa_sock_table;
-static DEFINE_PER_CPU(int, toa_sock_npending);
 
 int toa_sock_init(void)
 {
@@ -89,37 +87,9 @@ bool toa_sock_clear(const struct sock *sk)
 	ts = toa_sock_lookup(sk);
 	if (ts && !rhashtable_remove_fast(&toa_sock_table, &ts->node,
 					  toa_sock_params)) {
-		toa_pending_drop(ts);
 		kfree_rcu(ts, rcu);
 		found = true;
 	}
 	rcu_read_unlock();
 	return found;
-}
-
-int toa_sock_pending(void)
-{
-	int cpu, n = 0;
-
-	for_each_possible_cpu(cpu)
-		n += READ_ONCE(per_cpu(toa_sock_npending, cpu));
-	return n;
-}
-
-void toa_pending_set(struct toa_sock *ts, const void *opts,
-		     const u8 *bytes, unsigned int len)
-{
-	if (!ts->pending.len)
-		this_cpu_inc(toa_sock_npending);
-	ts->pending.opts = opts;
-	ts->pending.len = len;
-	memcpy(ts->pending.bytes, bytes, len);
-}
-
-void toa_pending_drop(struct toa_sock *ts)
-{
-	if (!ts->pending.len)
-		return;
-	ts->pending.len = 0;
-	this_cpu_dec(toa_sock_npending);
 }

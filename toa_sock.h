@@ -15,21 +15,10 @@
 
 #include "toa_opts.h"
 
-/*
- * Kprobe path: a reservation made for one segment, to be written by
- * tcp_options_write.
- */
-struct toa_pending {
-	const void *opts;		/* the transmit's struct tcp_out_options */
-	u8 len;				/* 0: nothing pending */
-	u8 bytes[TOA_OPT_LEN_MAX];
-};
-
 struct toa_sock {
 	struct rhash_head node;
 	const struct sock *sk;		/* key: the socket, while it lives */
 	struct toa_addr client;
-	struct toa_pending pending;
 	/*
 	 * Option bytes (TCP's and TOA's) the last sizing of segments,
 	 * tcp_current_mss(), made room for: a segment with payload never
@@ -48,6 +37,8 @@ struct toa_sock {
 	 */
 	u8 room;
 	const struct sk_buff *reserved;
+	/* Native path: we set the socket's header-option flag ourselves. */
+	bool flag_ours;
 	struct rcu_head rcu;
 };
 
@@ -71,11 +62,5 @@ int toa_sock_set(struct sock *sk, const struct toa_addr *client);
  * the tag; returns true if there was one.
  */
 bool toa_sock_clear(const struct sock *sk);
-
-/* Reservations made and not yet written, on all CPUs. */
-int toa_sock_pending(void);
-void toa_pending_set(struct toa_sock *ts, const void *opts,
-		     const u8 *bytes, unsigned int len);
-void toa_pending_drop(struct toa_sock *ts);
 
 #endif /* TOA_SOCK_H */

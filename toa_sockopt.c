@@ -10,6 +10,8 @@
 
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/delay.h>
+#include <linux/module.h>
 #include <linux/netfilter.h>
 #include <linux/uidgid.h>
 #include <net/sock.h>
@@ -185,6 +187,18 @@ static struct nf_sockopt_ops toa_sockopts[] = {
 	},
 };
 
+/*
+ * A SET or GET that found our ops before they were unregistered runs on,
+ * holding a reference to this module (nf_sockopt_find()) until it
+ * returns. rmmod waits for it; a failed load does not, and then frees the
+ * table under it: wait here until no such call is left.
+ */
+static void toa_sockopt_wait_callers(void)
+{
+	while (module_refcount(THIS_MODULE) > 0)
+		usleep_range(1000, 2000);
+}
+
 int toa_sockopt_init(void)
 {
 	int i, err;
@@ -198,6 +212,7 @@ int toa_sockopt_init(void)
 			       err);
 			while (i--)
 				nf_unregister_sockopt(&toa_sockopts[i]);
+			toa_sockopt_wait_callers();
 			return err;
 		}
 	}

@@ -763,6 +763,75 @@ static void accepted_not_tagged(void)
 	report("tag, then listen: the accepted socket has no tag");
 }
 
+/* A tagged socket that then listens holds no tag: nobody's client. */
+static void listen_forgets(void)
+{
+	uint8_t area[256] __attribute__((aligned(8)));
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	long long b[C_N], c[C_N];
+	int lfd;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (void *)&a, sizeof(a)) < 0)
+		die_errno("listener");
+	stats_now(b);
+	if (tt_toa_set(lfd, val_ptr(V_IN4, 0, area), 16))
+		whyf("SET before listen: %s", tt_errstr(errno));
+	check_tag(lfd, SK_TCP4, V_IN4, "before listen:");
+	if (listen(lfd, 8) < 0)
+		die_errno("listen");
+	check_tag(lfd, SK_TCP4, -1, "listening:");
+	stats_now(c);
+	if (have_stats && (c[C_TAGGED] - b[C_TAGGED] != 1 ||
+			   c[C_CLEARED] != b[C_CLEARED] ||
+			   c[C_LIVE] != b[C_LIVE]))
+		whyf("tagged/cleared/live moved by %lld/%lld/%lld, expected 1/0/0",
+		     c[C_TAGGED] - b[C_TAGGED], c[C_CLEARED] - b[C_CLEARED],
+		     c[C_LIVE] - b[C_LIVE]);
+	close_rst(lfd);
+	report("tag, then listen: the listener holds no tag (sockets_live back)");
+}
+
+/*
+ * tcp_disconnect() (connect(AF_UNSPEC)) ends the connection the tag was
+ * for: the socket holds no tag, so a later connect() cannot send the old
+ * client to another backend.
+ */
+static void disconnect_forgets(int sk)
+{
+	uint8_t area[256] __attribute__((aligned(8)));
+	struct sockaddr un = { .sa_family = AF_UNSPEC };
+	long long b[C_N], c[C_N];
+	int fd = make_sock(sk);	/* SK_CONN4 / SK_CONN6: connected */
+
+	stats_now(b);
+	if (tt_toa_set(fd, val_ptr(sk == SK_CONN4 ? V_IN4 : V_IN6, 0, area),
+		       sk == SK_CONN4 ? 16 : 28))
+		whyf("SET: %s", tt_errstr(errno));
+	if (connect(fd, &un, sizeof(un)) < 0)
+		whyf("connect(AF_UNSPEC): %s", tt_errstr(errno));
+	check_tag(fd, sk == SK_CONN4 ? SK_TCP4 : SK_TCP6, -1,
+		  "after connect(AF_UNSPEC):");
+	stats_now(c);
+	if (have_stats && (c[C_CLEARED] != b[C_CLEARED] ||
+			   c[C_LIVE] != b[C_LIVE]))
+		whyf("cleared/live moved by %lld/%lld, expected 0/0",
+		     c[C_CLEARED] - b[C_CLEARED], c[C_LIVE] - b[C_LIVE]);
+	close_rst(fd);
+	drain_accept();
+	report(sk == SK_CONN4 ?
+	       "tcp4 tagged, connected, connect(AF_UNSPEC): no tag left" :
+	       "tcp6 tagged, connected, connect(AF_UNSPEC): no tag left");
+}
+
+static void forget_cases(void)
+{
+	listen_forgets();
+	disconnect_forgets(SK_CONN4);
+	disconnect_forgets(SK_CONN6);
+}
+
 /* ---- hardening: odd lengths, other sockets, ended connections ------------ */
 #define A L_AUTO
 static const struct spec hard[] = {
@@ -1296,7 +1365,8 @@ static void usage(int status)
 	fprintf(status ? stderr : stdout,
 "usage: toa_api                         (root, module loaded)\n"
 "       toa_api --unloaded              (module not loaded)\n"
-"       toa_api --as-user UID:GID [--groups G1,G2]\n");
+"       toa_api --as-user UID:GID [--groups G1,G2]\n"
+"       toa_api --only-forget           (listen and disconnect drop the tag)\n");
 	exit(status);
 }
 
@@ -1305,11 +1375,12 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "unloaded", 0, 0, 'U' }, { "as-user", 1, 0, 'u' },
 		{ "groups", 1, 0, 'g' }, { "help", 0, 0, 'h' },
+		{ "only-forget", 0, 0, 'F' },
 		{ 0, 0, 0, 0 },
 	};
 	struct tt_stats st;
 	long long b[C_N], a[C_N];
-	bool unload = false;
+	bool unload = false, only_forget = false;
 	size_t i;
 	int c, err;
 
@@ -1320,6 +1391,7 @@ int main(int argc, char **argv)
 		case 'U': unload = true; break;
 		case 'u': as_user = optarg; break;
 		case 'g': as_groups = optarg; break;
+		case 'F': only_forget = true; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -1347,6 +1419,8 @@ int main(int argc, char **argv)
 		stats_now(b);
 		if (as_user) {
 			privileges();
+		} else if (only_forget) {
+			forget_cases();
 		} else {
 			for (i = 0; i < sizeof(basic) / sizeof(basic[0]); i++)
 				run(&basic[i]);
@@ -1354,6 +1428,7 @@ int main(int argc, char **argv)
 			retag_after_clear();
 			form_follows_connect();
 			accepted_not_tagged();
+			forget_cases();
 			hardening();
 		}
 		stats_now(a);

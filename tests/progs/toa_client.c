@@ -34,6 +34,7 @@ static struct {
 	struct sockaddr_storage dst, bind, tag, expect_get;
 	socklen_t dst_len, bind_len, tag_len;
 	const char *dst_s, *tag_s, *ready, *wait_file, *md5, *as_user, *groups;
+	const char *retag_file;
 	bool v6, have_bind, have_tag, tag_after, no_connect, clear, get,
 	     have_expect_get, expect_get_none, linger0, nodelay, quiet;
 	long long send, recv, send2, expect_recv;
@@ -261,6 +262,12 @@ static void one_conn(int w, int c)
 		tt_md5_key(fd, (struct sockaddr *)&o.dst, o.md5);
 	if (o.have_tag && (!o.tag_after || o.no_connect))
 		do_tag(fd);
+	if (o.retag_file) {
+		/* the module may be reloaded meanwhile: tag the socket again */
+		signal_ready();
+		tt_wait_file(o.retag_file, 0);
+		do_tag(fd);
+	}
 
 	if (o.no_connect) {
 		if (o.get || o.have_expect_get)
@@ -419,6 +426,7 @@ static void usage(int status)
 "  --bind ADDR[:PORT]     bind before connect\n"
 "  --tag ADDR:PORT        client address to tag with (SDP_TOA_SO_SET)\n"
 "  --tag-after-connect    tag after connect() instead of before\n"
+"  --retag-after FILE     after the tag, --ready, wait for FILE, tag again, connect\n"
 "  --tag-errno E[,E..]    the tag call must fail with E; go on untagged\n"
 "  --tag-may-fail E[,E..] the tag call may fail with E (counted); go on untagged\n"
 "  --clear                tag, then clear the tag (AF_UNSPEC)\n"
@@ -449,7 +457,7 @@ static void usage(int status)
 enum {
 	O_DST = 256, O_BIND, O_TAG, O_TAG_AFTER, O_TAG_ERRNO, O_CLEAR, O_GET,
 	O_EXPECT_GET, O_NO_CONNECT, O_SEND, O_RECV, O_SEND2, O_EXPECT_RECV,
-	O_READY, O_WAIT_FILE, O_HOLD, O_LINGER0, O_MD5, O_COUNT, O_PARALLEL,
+	O_READY, O_WAIT_FILE, O_RETAG, O_HOLD, O_LINGER0, O_MD5, O_COUNT, O_PARALLEL,
 	O_EXPECT_ERRNO, O_SYNCNT, O_USER_TIMEOUT, O_MSS, O_NODELAY, O_SNDBUF,
 	O_RCVBUF, O_AS_USER, O_GROUPS, O_TIMEOUT, O_TAG_MAY_FAIL, O_DELAY,
 };
@@ -462,7 +470,8 @@ static const struct option longopts[] = {
 	{ "no-connect", 0, 0, O_NO_CONNECT }, { "send", 1, 0, O_SEND },
 	{ "recv", 1, 0, O_RECV }, { "send2", 1, 0, O_SEND2 },
 	{ "expect-recv", 1, 0, O_EXPECT_RECV }, { "ready", 1, 0, O_READY },
-	{ "wait-file", 1, 0, O_WAIT_FILE }, { "hold", 1, 0, O_HOLD },
+	{ "wait-file", 1, 0, O_WAIT_FILE },
+	{ "retag-after", 1, 0, O_RETAG }, { "hold", 1, 0, O_HOLD },
 	{ "linger0", 0, 0, O_LINGER0 }, { "md5", 1, 0, O_MD5 },
 	{ "count", 1, 0, O_COUNT }, { "parallel", 1, 0, O_PARALLEL },
 	{ "expect-errno", 1, 0, O_EXPECT_ERRNO },
@@ -535,6 +544,7 @@ int main(int argc, char **argv)
 			break;
 		case O_READY: o.ready = optarg; break;
 		case O_WAIT_FILE: o.wait_file = optarg; break;
+		case O_RETAG: o.retag_file = optarg; break;
 		case O_HOLD: o.hold = tt_parse_secs(optarg, "--hold"); break;
 		case O_LINGER0: o.linger0 = true; break;
 		case O_MD5: o.md5 = optarg; break;
