@@ -30,7 +30,7 @@ cd "$ROOT" || exit 1
 t0=$(date +%s)
 if ! env_lines=$(scripts/debug-kernel.sh); then
 	echo "FAIL debug-kernel: building the debug kernel failed"
-	echo "0 passed, 1 failed"
+	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
 while read -r line; do

@@ -6,7 +6,7 @@
 # make check's module and guest parts against another kernel: the W=1
 # -Werror build, the static test programs, and the whole integration suite
 # booted on that kernel under QEMU (TCG).  Same verdict lines as make check,
-# same last line "N passed, N failed".
+# same last line "N passed, N failed, N skipped".
 #
 #   FLAVOUR   a Debian 12 kernel flavour scripts/guest-kernel.sh fetches:
 #             arm64, cloud-amd64, rt-amd64 (make check-arm64, check-matrix)
@@ -26,6 +26,7 @@ cd "$ROOT" || exit 1
 
 npass=0
 nfail=0
+nskip=0
 
 
 # check_one TAG: the environment names the kernel (KDIR, KIMAGE, ...).
@@ -153,18 +154,19 @@ else
 			continue
 		}
 		(
-			npass=0 nfail=0
+			npass=0 nfail=0 nskip=0
 			unset ARCH CROSS_COMPILE GUEST_SYSROOT KIMAGE
 			while read -r line; do export "${line?}"; done <<<"$env_lines"
 			check_one "$flavour"
-			echo "$npass $nfail" >"$BUILD_DIR/.check-kernel.$$"
+			echo "$npass $nfail $nskip" >"$BUILD_DIR/.check-kernel.$$"
 		)
-		read -r p f <"$BUILD_DIR/.check-kernel.$$" || { p=0; f=1; }
+		read -r p f k <"$BUILD_DIR/.check-kernel.$$" || { p=0; f=1; k=0; }
 		rm -f "$BUILD_DIR/.check-kernel.$$"
 		npass=$((npass + p))
 		nfail=$((nfail + f))
+		nskip=$((nskip + k))
 	done
 fi
 
-echo "$npass passed, $nfail failed"
+summary
 ((nfail == 0))

@@ -5,8 +5,9 @@
 #   deps, unit tests, W=1 -Werror module build, checkpatch, static test
 #   programs, guest integration tests (+ dmesg-clean), a one-round make
 #   bench smoke (runs, never judged on figures), packaging tests.
-# Every test prints "PASS <name>" or "FAIL <name>: <why>"; a failing step
-# does not stop the run.  The last line is "N passed, N failed"; the exit
+# Every test prints "PASS <name>", "FAIL <name>: <why>" or, for a test that
+# does not apply here, "SKIP <name>: <why>"; a failing step does not stop
+# the run.  The last line is "N passed, N failed, N skipped"; the exit
 # status is non-zero if anything failed.
 #
 # Environment: CHECKPATCH_STRICT=0 lets checkpatch --strict CHECKs pass
@@ -21,6 +22,7 @@ logs=$BUILD_DIR/check
 mkdir -p "$logs"
 npass=0
 nfail=0
+nskip=0
 
 # step NAME CMD...: run CMD with its output in $logs/NAME.log; returns its
 # status.  VERBOSE=1 also shows the output as it comes.
@@ -219,5 +221,5 @@ else
 	tally "$logs/packaging.log" packaging $?
 fi
 
-echo "$npass passed, $nfail failed"
+summary
 ((nfail == 0))

@@ -14,7 +14,7 @@
 #
 # Markers (each on its own line):
 #   @@SDPTOA PLAN name...   @@SDPTOA BEGIN name
-#   @@SDPTOA RESULT name PASS | FAIL exit=N [timeout=SECS | rmmod-failed]
+#   @@SDPTOA RESULT name PASS | SKIP reason | FAIL exit=N [timeout=SECS | rmmod-failed]
 #   @@SDPTOA DMESG BEGIN / END   @@SDPTOA DONE
 #
 # Never "exit": PID 1 exiting panics the kernel.  No "set -e" either.
@@ -135,8 +135,11 @@ for name in $plan; do
 	echo
 	if [ "$rc" = 0 ] && [ "$unload" = ok ]; then
 		mark "RESULT $name PASS"
-	elif [ "$rc" = 0 ]; then
-		mark "RESULT $name FAIL exit=0 rmmod-failed"
+	elif [ "$rc" = 77 ] && [ "$unload" = ok ]; then
+		# tests/guest/lib.sh skip(): the reason, one line
+		mark "RESULT $name SKIP $(head -n 1 "/tmp/$name.skip" 2>/dev/null)"
+	elif [ "$rc" = 0 ] || [ "$rc" = 77 ]; then
+		mark "RESULT $name FAIL exit=$rc rmmod-failed"
 	elif [ "$rc" = 137 ] && [ "$took" -ge $((lim - 1)) ]; then
 		mark "RESULT $name FAIL exit=$rc timeout=${lim}s"
 	else

@@ -41,17 +41,27 @@ guest_release() {
 }
 
 # ---- verdicts (check.sh, check-kernel.sh): callers set npass=0 nfail=0
+# (nskip counts tests that did not apply: never a pass)
 pass() { echo "PASS $1"; npass=$((npass + 1)); }
 fail() { echo "FAIL $1: $2"; nfail=$((nfail + 1)); }
+skip() { echo "SKIP $1: $2"; nskip=$((${nskip:-0} + 1)); }
+# The closing line of make check and check-kernel.sh.
+summary() { echo "$npass passed, $nfail failed, ${nskip:-0} skipped"; }
 show_tail() { tail -n "${2:-30}" "$1" | sed 's/^/    | /'; echo "    (full log: $1)"; }
 
-# Count the "PASS name" / "FAIL name: why" lines a step printed into $1;
+# Count the "PASS name" / "FAIL name: why" / "SKIP name: why" lines a step
+# printed into $1;
 # if it exited non-zero ($3) without any, the step as a whole ($2) failed.
 tally() {
 	local log=$1 name=$2 rc=$3 counted=0 line rest
 	while IFS= read -r line; do
 		case $line in
 		"PASS "*) counted=1; pass "${line#PASS }" ;;
+		"SKIP "*)
+			counted=1
+			rest=${line#SKIP }
+			skip "${rest%%: *}" "${rest#*: }"
+			;;
 		"FAIL "*)
 			counted=1
 			rest=${line#FAIL }

@@ -30,6 +30,7 @@ set -euo pipefail
 out=${1:?usage: mkinitramfs.sh OUT.cpio.gz}
 TESTS_SRC=${TESTS_SRC:-$ROOT/tests}
 EXAMPLES_SRC=${EXAMPLES_SRC:-$ROOT/examples}
+USER_SRC=${USER_SRC:-$ROOT/user}
 ver=$(guest_release)
 moddir=/lib/modules/$ver
 GUEST_MODROOT=${GUEST_MODROOT:-}
@@ -158,16 +159,39 @@ for d in "$GUEST_SYSROOT"/usr/lib/*-linux-gnu/tc "$GUEST_SYSROOT"/usr/lib/tc; do
 done
 [[ -d $GUEST_SYSROOT/etc/iproute2 ]] && cp -a "$GUEST_SYSROOT/etc/iproute2" "$stage/etc/"
 
-# Users: root, nobody/nogroup for privilege tests, group toa (4242), and
-# tcpdump, the user Debian's tcpdump drops to after opening the device.
+# Debian's own haproxy and nginx (with its stream module), unmodified, for
+# the transparent-source tests (tests/integration/*haproxy*, *nginx*):
+# /opt/proxies/{haproxy,nginx}, their libraries at the host's paths. Only
+# where this host has them for the guest's architecture (make deps installs
+# them; an arm64 guest's tests say SKIP).
+if [[ -z $GUEST_SYSROOT ]]; then
+	mkdir -p "$stage/opt/proxies"
+	for p in haproxy nginx; do
+		[[ -x /usr/sbin/$p ]] && copy_prog "$p" /opt/proxies
+	done
+	for m in /usr/lib/nginx/modules/ngx_stream_module.so; do
+		[[ -f $m ]] || continue
+		mkdir -p "$stage$(dirname "$m")"
+		cp -L "$m" "$stage$m"
+		copy_libs "$m"
+	done
+fi
+
+# Users: root, nobody/nogroup for privilege tests, group toa (4242),
+# tcpdump, the user Debian's tcpdump drops to after opening the device, and
+# the users Debian's haproxy and nginx run as.
 cat >"$stage/etc/passwd" <<'EOT'
 root:x:0:0:root:/root:/bin/sh
 tcpdump:x:104:104:tcpdump:/nonexistent:/bin/false
+www-data:x:33:33:www-data:/var/www:/bin/false
+haproxy:x:105:107::/var/lib/haproxy:/bin/false
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false
 EOT
 cat >"$stage/etc/group" <<'EOT'
 root:x:0:
 tcpdump:x:104:
+www-data:x:33:
+haproxy:x:107:
 toa:x:4242:
 nogroup:x:65534:
 EOT
@@ -249,7 +273,7 @@ fi
 # host-only unit tests).  Most are static; the dynamic ones (toa_proxy.dynamic,
 # libtoa_preload.so for LD_PRELOAD tests) bring their libraries.
 shopt -s nullglob
-for f in "$TESTS_SRC"/bin/* "$EXAMPLES_SRC"/bin/*; do
+for f in "$TESTS_SRC"/bin/* "$EXAMPLES_SRC"/bin/* "$USER_SRC"/bin/*; do
 	[[ -f $f ]] || continue
 	cp "$f" "$stage/tests/bin/"
 	copy_libs "$f"

@@ -13,7 +13,8 @@
 #   KIMAGE          kernel image (default: /boot/vmlinuz-<vermagic of module>)
 #   GUEST_APPEND    extra kernel command line, e.g. "sdptoa.only=smoke
 #                   sdptoa.test_timeout=60"
-#   GUEST_TIMEOUT   seconds before qemu is killed (default 1500)
+#   GUEST_TIMEOUT   seconds before qemu is killed (default: the sum of the
+#                   tests' own limits, see guest_limit)
 #   GUEST_LOGLEVEL  console loglevel (default 5: warnings and worse)
 #   VM_ACCEL        tcg (default): TCG with both vCPUs on one host thread
 #                   (-accel tcg,thread=single); tcg-mt: multi-threaded TCG,
@@ -35,7 +36,30 @@ set -uo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-1500}
+# The whole guest's limit: at least the sum of what its tests may take
+# (guest-init.sh kills each test at its own limit: sdptoa.test_timeout=,
+# default 300 s, or its "# test-timeout:" line if higher), plus boot, so
+# that a slow run ends in the tests' own verdicts and the dmesg dump, not
+# in qemu being killed. A hung kernel still ends at this limit.
+guest_limit() {
+	local per=300 only= a t lim sum=60 n
+	for a in ${GUEST_APPEND:-}; do
+		case $a in
+		sdptoa.test_timeout=*) per=${a#*=} ;;
+		sdptoa.only=*) only=${a#*=} ;;
+		esac
+	done
+	for t in "${TESTS_SRC:-$ROOT/tests}"/integration/*.sh; do
+		[[ -f $t ]] || continue
+		n=$(basename "$t" .sh)
+		[[ $n == *"$only"* ]] || continue
+		lim=$(sed -n 's/^# test-timeout: *\([0-9][0-9]*\)$/\1/p' "$t")
+		[[ -n $lim && $lim -gt $per ]] || lim=$per
+		sum=$((sum + lim + 10))	# + the cleanup between tests
+	done
+	echo "$sum"
+}
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-$(guest_limit)}
 GUEST_LOGLEVEL=${GUEST_LOGLEVEL:-5}
 
 fail_early() { echo "FAIL guest: $*"; exit 1; }
@@ -128,6 +152,10 @@ awk '
 		cur = f[2]; began[cur] = 1; n[cur] = 0; nk[cur] = 0
 	} else if (f[1] == "RESULT") {
 		res[f[2]] = f[3]; why[f[2]] = f[4] (nf >= 5 ? " " f[5] : ""); cur = ""
+		if (f[3] == "SKIP") {
+			why[f[2]] = ""
+			for (k = 4; k <= nf; k++) why[f[2]] = why[f[2]] (k > 4 ? " " : "") f[k]
+		}
 	} else {
 		cur = ""
 	}
@@ -141,6 +169,7 @@ END {
 	for (k = 1; k <= np; k++) {
 		t = plan[k]
 		if (res[t] == "PASS") { print "PASS " t; continue }
+		if (res[t] == "SKIP") { print "SKIP " t ": " why[t]; continue }
 		if (res[t] == "FAIL")
 			print "FAIL " t ": " why[t] "; last output:"
 		else if (began[t])
@@ -160,7 +189,7 @@ if ! grep -q '@@SDPTOA DONE' "$log"; then
 	echo "FAIL guest: guest hung or panicked ($why); last 40 console lines:"
 	tail -n 40 "$log" | sed 's/^/    | /'
 	failed=1
-elif ! grep -q '^PASS \|^FAIL ' "$run/results"; then
+elif ! grep -q '^PASS \|^FAIL \|^SKIP ' "$run/results"; then
 	echo "FAIL guest: no test ran (no tests/integration/*.sh, or sdptoa.only= matched none)"
 	failed=1
 fi

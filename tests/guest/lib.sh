@@ -66,6 +66,16 @@ pass() {
 	exit 0
 }
 
+# skip REASON: this test does not apply here (the tally says SKIP, not PASS)
+SKIP_RC=77
+skip() {
+	check_dmesg
+	echo "SKIP: $TEST_NAME: $*"
+	echo "$*" >"/tmp/$TEST_NAME.skip"
+	_cleanup
+	exit $SKIP_RC
+}
+
 # ---- assertions -------------------------------------------------------------
 assert_eq() {	# A B MSG
 	[ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
@@ -276,6 +286,87 @@ recv_wait_live_zero() {
 		{ recv_stats_dump;
 		  fail "receiver sockets_live stuck at $(recv_stat sockets_live)"; }
 }
+
+# ---- real proxies (Debian's haproxy and nginx, unmodified) ------------------------
+# topo_proxy_up: topo_up plus a client host "cl" (198.51.100.10, 2001:db8:1::10)
+# on a second link to lb (198.51.100.1, 2001:db8:1::1), holding NCLIENT client
+# addresses 203.0.113.100.. and 2001:db8:c::100.. (hex) that lb routes to it;
+# be runs sdp_toa_recv trusting lb; lb runs sdp_toa with allowed_gid for the
+# proxies' users.
+PROXIES=/opt/proxies
+TPLIB=$BIN/libsdp_toa_transparent.so
+CL4=198.51.100.10 CL6=2001:db8:1::10 LBF4=198.51.100.1 LBF6=2001:db8:1::1
+C4BASE=203.0.113.100 C6BASE=2001:db8:c::100
+topo_proxy_up() {	# NCLIENT
+	[ -x $PROXIES/haproxy ] && [ -x $PROXIES/nginx ] ||
+		skip "no Debian haproxy/nginx in this guest (host: make deps; foreign architectures have none)"
+	topo_up
+	"$IP" netns add cl || fail "ip netns add cl"
+	"$IP" link add veth-cl netns cl type veth peer name veth-lbf netns lb ||
+		fail "creating the client veth pair"
+	"$IP" -n cl addr add $CL4/24 dev veth-cl &&
+	"$IP" -n cl addr add $CL6/64 dev veth-cl nodad &&
+	"$IP" -n lb addr add $LBF4/24 dev veth-lbf &&
+	"$IP" -n lb addr add $LBF6/64 dev veth-lbf nodad &&
+	"$IP" -n cl link set lo up && "$IP" -n cl link set veth-cl up &&
+	"$IP" -n lb link set veth-lbf up ||
+		fail "configuring the client link"
+	_i=0
+	while [ $_i -lt "$1" ]; do
+		"$IP" -n cl addr add 203.0.113.$((100 + _i))/32 dev lo &&
+		"$IP" -n cl addr add 2001:db8:c::$(printf %x $((256 + _i)))/128 dev lo nodad ||
+			fail "client address $_i"
+		_i=$((_i + 1))
+	done
+	"$IP" -n lb route add 203.0.113.0/24 via $CL4 &&
+	"$IP" -n lb -6 route add 2001:db8:c::/64 via $CL6 ||
+		fail "routes to the clients"
+	wait_until "$WAIT" "$IP" netns exec cl ping -c 1 -W 1 $LBF4 >/dev/null 2>&1 ||
+		fail "cl cannot ping lb"
+}
+
+# lb_listens PORT: something in lb listens on TCP PORT
+lb_listens() { "$IP" netns exec lb "$SS" -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+
+# peer_serve NAME LISTEN...: toa_peer serve in be (NAME.out), until peer_stop
+peer_serve() {
+	_name=$1
+	shift
+	_args=
+	for _l; do _args="$_args --listen $_l"; done
+	rm -f "$_name.rdy"
+	"$IP" netns exec be "$BIN/toa_peer" serve $_args --ready "$_name.rdy" \
+		>"$_name.out" 2>&1 &
+	echo $! >"$_name.pid"
+	bg_track $!
+	wait_file "$_name.rdy"
+}
+peer_stop() { kill -TERM "$(cat "$1.pid")"; wait "$(cat "$1.pid")"; }
+
+# peer_load NAME ARGS...: toa_peer load in cl; must exit 0 (NAME.out)
+peer_load() {
+	_name=$1
+	shift
+	"$IP" netns exec cl "$BIN/toa_peer" load "$@" >"$_name.out" 2>&1
+	_rc=$?
+	sed "s/^/# $_name: /" "$_name.out" | tail -6
+	[ "$_rc" = 0 ] || fail "$_name: $(tail -1 "$_name.out")"
+}
+peer_load_bg() {
+	_name=$1
+	shift
+	"$IP" netns exec cl "$BIN/toa_peer" load "$@" >"$_name.out" 2>&1 &
+	echo $! >"$_name.pid"
+	bg_track $!
+}
+peer_load_wait() {
+	wait "$(cat "$1.pid")"
+	_rc=$?
+	sed "s/^/# $1: /" "$1.out" | tail -6
+	[ "$_rc" = 0 ] || fail "$1: $(tail -1 "$1.out")"
+}
+# peer_conns NAME: connections a load made (after it ended)
+peer_conns() { sed -n 's/^load: conns=\([0-9]*\).*/\1/p' "$1.out"; }
 
 # ---- programs ---------------------------------------------------------------------
 # Background programs are started as '"$IP" netns exec NS PROG &' so that $!
