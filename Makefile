@@ -164,6 +164,7 @@ bench-smoke:
 # and tests/bin; both end up in the guest's /tests/bin.
 tests:
 	if [ -f examples/Makefile ]; then $(MAKE) -C examples; fi
+	$(MAKE) -C user
 	$(MAKE) -C tests
 
 unit:
@@ -179,7 +180,7 @@ clean:
 	rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers \
 	      recv/*.o recv/.*.cmd
 	rm -rf .tmp_versions build
-	-@for d in tests examples bench; do \
+	-@for d in tests examples bench user; do \
 	  if [ -f $$d/Makefile ]; then $(MAKE) -C $$d clean; fi; \
 	done
 

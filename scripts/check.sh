@@ -176,8 +176,8 @@ else
 	done
 fi
 
-# ---- 5. programs the guest tests run: tests/bin, examples/bin
-for d in examples tests; do
+# ---- 5. programs the guest tests run: tests/bin, examples/bin, user/bin
+for d in examples user tests; do
 	if [[ ! -f $d/Makefile ]]; then
 		fail "$d-build" "$d/Makefile missing"
 	elif step "$d-build" make -C "$d"; then

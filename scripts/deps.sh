@@ -19,6 +19,10 @@
 #   xz-utils               unpack linux-source-6.1.tar.xz (and any .ko.xz)
 #   perl                   checkpatch.pl (needs more than perl-base)
 #   make gcc               the module build itself
+#   haproxy nginx-light libnginx-mod-stream   Debian's own proxies, copied
+#                          unmodified into the guest for the transparent-
+#                          source tests (tests/integration/*haproxy*, *nginx*);
+#                          their services are not used on the host
 #
 # With --debug-kernel, also what building a kernel from linux-source-6.1
 # needs (scripts/debug-kernel.sh, make check-debug):
@@ -30,7 +34,8 @@ set -euo pipefail
 
 pkgs=(linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static
       iproute2 tcpdump ethtool linux-source-6.1 libcmocka-dev libc6-dev
-      cpio gzip kmod xz-utils perl make gcc)
+      cpio gzip kmod xz-utils perl make gcc
+      haproxy nginx-light libnginx-mod-stream)
 if [[ ${1:-} == --debug-kernel ]]; then
 	pkgs+=(flex bison bc libelf-dev libssl-dev)
 fi
@@ -56,5 +61,16 @@ fi
 
 echo "deps: installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The proxies' packages start their services on install: not wanted on a
+# build machine (port 80, a running haproxy). Where no policy says so
+# already, forbid service starts for this install only (Debian's
+# policy-rc.d convention, exit 101), and remove that again.
+policy=
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+	policy=/usr/sbin/policy-rc.d
+	printf '#!/bin/sh\n# scripts/deps.sh of sdp_toa, for one apt-get install\nexit 101\n' >"$policy"
+	chmod 0755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update
 "${cmd[@]}"
