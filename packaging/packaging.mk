@@ -35,7 +35,11 @@ pkg_dkms_files = Makefile dkms.conf VERSION \
 # The DEB and RPM source trees: that, plus the docs and packaging files.
 pkg_src_files = $(pkg_dkms_files) README.md docs/INSTALL.md docs/sdp_toa.4 \
 	packaging/common/modprobe-sdp_toa.conf \
-	packaging/common/modules-load-sdp_toa.conf
+	packaging/common/modules-load-sdp_toa.conf \
+	user/Makefile $(patsubst $(pkg_top)/%,%,$(wildcard $(pkg_top)/user/*.c $(pkg_top)/user/*.h)) \
+	docs/sdp_toa_transparent.8 \
+	examples/systemd/haproxy.service.d/sdp-toa.conf \
+	examples/systemd/nginx.service.d/sdp-toa.conf
 
 # pkg_stage DIR FILES: copy FILES of the tree into DIR (fresh).
 define pkg_stage

@@ -353,9 +353,30 @@ if [[ -f $deb ]]; then
 fi
 t_end "$log"
 
+# The tools package: the preload library, its man page, the drop-ins.
+tdeb=$(ls "$debs/$V/deb/sdp-toa-tools_${V}_"*.deb 2>/dev/null | head -n 1)
+t_begin deb-tools
+want "no sdp-toa-tools package" test -f "$tdeb"
+if [[ -f $tdeb ]]; then
+	dpkg-deb -c "$tdeb" | awk '{print $NF}' | sed 's|^\./|/|' >"$W/tdeb.files"
+	for f in /usr/lib/sdp_toa/libsdp_toa_transparent.so \
+		 /usr/share/man/man8/sdp_toa_transparent.8.gz \
+		 /usr/share/doc/sdp-toa-tools/examples/systemd/haproxy.service.d/sdp-toa.conf \
+		 /usr/share/doc/sdp-toa-tools/examples/systemd/nginx.service.d/sdp-toa.conf; do
+		want "no $f in sdp-toa-tools" grep -qxF "$f" "$W/tdeb.files"
+	done
+	dpkg_w -i "$tdeb" >"$LOGS/deb-tools.log"
+	want "dpkg -i sdp-toa-tools failed" test "$(dpkg-query -W -f='${Status}' sdp-toa-tools 2>/dev/null)" = "install ok installed"
+	want "the installed library does not load (LD_PRELOAD of /bin/true)" \
+		env LD_PRELOAD=/usr/lib/sdp_toa/libsdp_toa_transparent.so /bin/true
+	dpkg_w -P sdp-toa-tools >>"$LOGS/deb-tools.log"
+	want "dpkg -P sdp-toa-tools left the library" test ! -e /usr/lib/sdp_toa/libsdp_toa_transparent.so
+fi
+t_end "$LOGS/deb-tools.log"
+
 log=$LOGS/lintian.log
 # Overridden tags (debian/sdp-toa-dkms.lintian-overrides) do not show.
-lintian --pedantic -I -E "$deb" 2>&1 | grep -v 'running with root privileges' >"$log"
+lintian --pedantic -I -E "$deb" ${tdeb:+"$tdeb"} 2>&1 | grep -v 'running with root privileges' >"$log"
 if [[ -f $deb && ! -s $log ]]; then
 	pass lintian
 else
