@@ -229,6 +229,60 @@ while [ $r -le "$BENCH_ROUNDS" ]; do
 	r=$((r + 1))
 done
 
+# HAProxy: connection rate through Debian's haproxy with the preload and
+# "usesrc clientip" (tproxy) against the same haproxy without either
+# (plain), in this boot, rounds alternating the order. Not a timed test:
+# figures only (scripts/bench.sh prints the ratio).
+proxy_conf() {	# plain|tproxy
+	if [ "$1" = tproxy ]; then _src="	source 0.0.0.0 usesrc clientip"; else _src=; fi
+	cat >hb.cfg <<HB_CFG
+global
+	maxconn 4000
+defaults
+	mode tcp
+	timeout connect 10s
+	timeout client 60s
+	timeout server 60s
+frontend f
+	bind $LBF4:7101
+	default_backend b
+backend b
+$_src
+	server s1 $BE4:9101
+HB_CFG
+}
+proxy_round() {	# ROUND VARIANT
+	proxy_conf "$2"
+	if [ "$2" = tproxy ]; then _pre="LD_PRELOAD=$TPLIB"; else _pre=; fi
+	"$IP" netns exec lb env $_pre $PROXIES/haproxy -W -db -f hb.cfg >hb.log 2>&1 &
+	_hp=$!
+	bg_track $_hp
+	wait_until 60 lb_listens 7101 || fail "bench haproxy did not start"
+	_t0=$(cut -d' ' -f1 /proc/uptime)
+	"$IP" netns exec cl "$BIN/toa_peer" load --dst $LBF4:7101 \
+		--src-base $C4BASE --nsrc 20 --count $((BENCH_CONNS / 20)) \
+		--expect $LB4 >hb.out 2>&1 || fail "bench haproxy $2: $(tail -1 hb.out)"
+	_t1=$(cut -d' ' -f1 /proc/uptime)
+	kill -TERM $_hp
+	wait $_hp 2>/dev/null
+	out "test=haproxy variant=$2 round=$1 conns=$(peer_conns hb) secs=$(echo "$_t0 $_t1" | awk '{ printf "%.2f", $2 - $1 }')"
+}
+if [ -x "$PROXIES/haproxy" ] && [ -x "$BIN/toa_peer" ] && [ -f "$TPLIB" ]; then
+	topo_proxy_up 20
+	mod_loaded handshake
+	"$IP" netns exec be "$BIN/toa_peer" serve --listen $BE4:9101 --ready hb.rdy \
+		>hbs.out 2>&1 &
+	bg_track $!
+	wait_file hb.rdy
+	r=1
+	while [ $r -le "$BENCH_ROUNDS" ]; do
+		for v in $(rotate $((r - 1)) plain tproxy); do proxy_round $r $v; done
+		r=$((r + 1))
+	done
+else
+	log "no haproxy, toa_peer or the preload library in this guest: no haproxy figures"
+fi
+
 out "stats $(tr '\n' ' ' <"$STATS")"
 out "done"
 rmmod toa_bench_kmod

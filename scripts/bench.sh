@@ -79,6 +79,12 @@ else
 	stage=$run/stage
 	mkdir -p "$stage/bin" "$stage/integration" "$stage/guest"
 	cp bench/bin/toa_bench bench/bin/toa_bench_kmod.ko "$stage/bin/"
+	# the HAProxy line: its client/backend and the preload library
+	make --no-print-directory -C tests bin/toa_peer >>"$run/build.log" 2>&1 &&
+	make --no-print-directory -C user >>"$run/build.log" 2>&1 &&
+	cp tests/bin/toa_peer user/bin/libsdp_toa_transparent.so "$stage/bin/" ||
+		echo "bench: no toa_peer or preload library: no HAProxy line"
+
 	cp tests/guest/lib.sh "$stage/guest/lib.sh"
 	{
 		echo "#!/bin/sh"
@@ -197,6 +203,7 @@ function rstat(t, v, rt, rv, what,   a, n, m) {
 	next
 }
 /^test=hold / { n = kv($0, "n"); holds[n] = kv($0, "secs"); next }
+/^test=haproxy / { next }	# its own line, below
 /^test=/ {
 	t = kv($0, "test"); v = kv($0, "variant"); r = kv($0, "round") + 0
 	x = kv($0, "value") + 0; u = kv($0, "unit")
@@ -350,6 +357,35 @@ function tg(t, v, rt, rv, goal, what, est, text,   m, a, n, i, sl, sq, mean, sd,
 	put(sprintf("| %s | %s, %s | %s | %s |", what, pct(m), ci, vd, ev))
 }
 ' "$run/raw.txt"
+
+# HAProxy with libsdp_toa_transparent.so and "usesrc clientip" against the
+# same HAProxy without either: connection rates, per-round ratio
+awk '
+function kv(line, key,   m) {
+	if (match(line, "(^| )" key "=[^ ]*")) {
+		m = substr(line, RSTART, RLENGTH); sub(/^ /, "", m)
+		return substr(m, length(key) + 2)
+	}
+	return ""
+}
+/^test=haproxy / {
+	r = kv($0, "round"); v = kv($0, "variant")
+	s = kv($0, "secs"); c = kv($0, "conns")
+	if (s > 0) rate[v, r] = c / s
+	if (r > nr) nr = r
+}
+END {
+	n = 0
+	for (r = 1; r <= nr; r++)
+		if (("plain", r) in rate && ("tproxy", r) in rate && rate["plain", r] > 0) {
+			q[++n] = rate["tproxy", r] / rate["plain", r]
+			sp += rate["plain", r]; st += rate["tproxy", r]
+		}
+	if (!n) exit
+	for (i = 2; i <= n; i++) { t = q[i]; for (j = i - 1; j > 0 && q[j] > t; j--) q[j + 1] = q[j]; q[j + 1] = t }
+	m = n % 2 ? q[(n + 1) / 2] : (q[n / 2] + q[n / 2 + 1]) / 2
+	printf "\nHAProxy 2.6 (mode tcp), connection rate with libsdp_toa_transparent.so and `usesrc clientip` against the same HAProxy without either, %d round(s): %.1f%% (min %.1f%%, max %.1f%%; %.0f vs %.0f connections/s on average), target >= 97%%.\n", n, 100 * m, 100 * q[1], 100 * q[n], st / n, sp / n
+}' "$run/raw.txt" >>"$run/table.md"
 
 echo
 cat "$run/table.md"

@@ -300,7 +300,8 @@ C4BASE=203.0.113.100 C6BASE=2001:db8:c::100
 topo_proxy_up() {	# NCLIENT
 	[ -x $PROXIES/haproxy ] && [ -x $PROXIES/nginx ] ||
 		skip "no Debian haproxy/nginx in this guest (host: make deps; foreign architectures have none)"
-	topo_up
+	# (the bench has lb and be already)
+	"$IP" netns list | grep -q '^lb\b' || topo_up
 	"$IP" netns add cl || fail "ip netns add cl"
 	"$IP" link add veth-cl netns cl type veth peer name veth-lbf netns lb ||
 		fail "creating the client veth pair"
