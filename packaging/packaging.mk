@@ -2,8 +2,10 @@
 #
 # Packaging targets, included by the developer half of the top Makefile:
 #
-#   make deb             build/pkg/deb/sdp-toa-dkms_<VERSION>_all.deb
+#   make deb             build/pkg/deb/sdp-toa-dkms_<VERSION>_all.deb and
+#                        sdp-toa-tools_<VERSION>_<arch>.deb
 #   make rpm             build/pkg/rpm/RPMS/noarch/sdp-toa-dkms-<VERSION>-1.noarch.rpm
+#                        and RPMS/<arch>/sdp-toa-tools-<VERSION>-1.<arch>.rpm
 #   make dkms-install    as root: this tree into /usr/src/sdp_toa-<VERSION>, then
 #                        dkms add/build/install for KERNELRELEASE
 #   make dkms-remove     as root: undo dkms-install
@@ -69,7 +71,13 @@ rpm:
 		--define "sdp_toa_date $(pkg_rpm_date)" \
 		--define "packager $(pkg_maintainer)" \
 		$(pkg_top)/packaging/rpm/sdp-toa-dkms.spec
+	rpmbuild -bb --nodeps --define "_topdir $(PKG_BUILD)/rpm" \
+		--define "sdp_toa_version $(PKG_VERSION)" \
+		--define "sdp_toa_date $(pkg_rpm_date)" \
+		--define "packager $(pkg_maintainer)" \
+		$(pkg_top)/packaging/rpm/sdp-toa-tools.spec
 	@echo "rpm: $$(ls $(PKG_BUILD)/rpm/RPMS/noarch/sdp-toa-dkms-$(PKG_VERSION)-*.noarch.rpm)"
+	@echo "rpm: $$(ls $(PKG_BUILD)/rpm/RPMS/*/sdp-toa-tools-$(PKG_VERSION)-*.rpm)"
 
 # Refuse to touch /usr/src/sdp_toa-<VERSION> when a package owns it (rpm is
 # asked only where there is no dpkg).

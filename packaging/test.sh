@@ -592,6 +592,16 @@ want "make rpm exited $rc" test "$rc" -eq 0
 want "no noarch rpm" test -n "$rpmf"
 want "rpm version/arch is not '$V noarch'" \
 	test "$("${R[@]}" -qp --qf '%{VERSION} %{ARCH}' "$rpmf" 2>/dev/null)" = "$V noarch"
+trpm=$(compgen -G "$rpms/$V/rpm/RPMS/*/sdp-toa-tools-$V-*.rpm" | head -n 1)
+want "no sdp-toa-tools rpm" test -n "$trpm"
+if [[ -n $trpm ]]; then
+	"${R[@]}" -qlp "$trpm" >"$W/trpm.files" 2>/dev/null
+	for f in /usr/lib/sdp_toa/libsdp_toa_transparent.so \
+		 /usr/share/man/man8/sdp_toa_transparent.8.gz \
+		 /usr/share/doc/sdp-toa-tools/examples/systemd/nginx.service.d/sdp-toa.conf; do
+		want "no $f in sdp-toa-tools.rpm" grep -qxF "$f" "$W/trpm.files"
+	done
+fi
 t_end "$log"
 
 if [[ -n $rpmf ]]; then
