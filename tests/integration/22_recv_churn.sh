@@ -64,7 +64,14 @@ client_bg kh --dst $BE4:9112 --tag 203.0.113.42:4000 --parallel 2 \
 	--expect-recv 100 --timeout 600
 wait_file kh.rdy
 n=0
-L="--stop-file stop --timeout 600"
+# While sdp_toa_recv is going (rmmod, between the module's GOING state and
+# its exit unregistering its socket option), the kernel's nf_sockopt_find()
+# answers ENOPROTOOPT for every IPv4 option it registers with netfilter,
+# the sender's SET included: try_module_get() on the receiver's entry, the
+# list's first, fails and ends the search (seen once in ~1,700 tags under
+# datapath=kprobe). The proxy gets the error; the socket goes untagged and
+# its backend sees the load balancer, which the sinks allow.
+L="--stop-file stop --timeout 600 --tag-may-fail ENOPROTOOPT"
 load_bg m4 --dst $BE4:9110 --tag 203.0.113.41:4000 --send 1000 --reply 100 \
 	--threads 2 --count 0 $L
 load_bg m6 --dst "[$BE6]:9111" --tag "[2001:db8:c::41]:4000" --send 1000 \
@@ -87,7 +94,7 @@ sink_stop r6
 server_wait hold
 # loaded again after those sockets were made: they show the load balancer
 assert_eq "$(grep -c " lpeer=$LB4:" hold.out)" 2 "B: sockets made before the last load"
-log "B: $n connections across $CYCLES reloads, $(sink_conns r4) + $(sink_conns r6) accepted"
+log "B: $n connections across $CYCLES reloads, $(sink_conns r4) + $(sink_conns r6) accepted, $(cat m4.out m6.out | sed -n 's/.*tagfail=\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }') tags refused while the receiver was going"
 assert_gt "$n" "$CYCLES" "B: connections made"
 recv_wait_live_zero
 recv_stats_dump

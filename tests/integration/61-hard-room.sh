@@ -47,9 +47,12 @@ for v in 6 4; do
 		check a$v --mode always --len 20 --addr $addr --port 4000 --expect-no-room \
 			$(toa_check_opts_since "$hm")
 		assert_gt "$grown" 10 "pkts_no_room growth (IPv6: MD5 + TS + 20)"
-		[ "$(toa_stat hook_missed)" = "$hm" ] &&
-		assert_eq "$grown" "$(grep -o 'noroom=[0-9]*' a$v.check | cut -d= -f2)" \
-			"pkts_no_room growth vs. capture (IPv6)"
+		# a call the kretprobe missed is in the capture, not the counter
+		noroom=$(grep -o 'noroom=[0-9]*' a$v.check | cut -d= -f2)
+		missed=$(( $(toa_stat hook_missed) - hm ))
+		assert_ge "$noroom" "$grown" "capture noroom vs. pkts_no_room growth (IPv6)"
+		assert_ge "$((grown + missed))" "$noroom" \
+			"pkts_no_room growth + hook_missed vs. capture noroom (IPv6)"
 		# nothing with MD5 carries TOA
 		assert_eq "$(grep -E 'opts=[^ ]*19/18' a$v.txt | grep -vc ' toa=none')" 0 \
 			"IPv6 segments with MD5 and TOA"
@@ -92,9 +95,14 @@ for v in 6 4; do
 	full=0
 	[ "$(toa_datapath)" = native ] &&
 		full=$(count "src=$src .* optlen=40 .*toa=none " b$v.txt)
-	[ "$(toa_stat hook_missed)" = "$hm" ] &&
-	assert_eq "$((grown + full))" "$(grep -o 'noroom=[0-9]*' b$v.check | cut -d= -f2)" \
-		"IPv$v pkts_no_room growth (+$full with 40 option bytes) vs. segments without room in the capture"
+	# growth + full <= noroom <= growth + full + missed: exact unless the
+	# kretprobe missed calls (kprobe path), and then by no more than those
+	noroom=$(grep -o 'noroom=[0-9]*' b$v.check | cut -d= -f2)
+	missed=$(( $(toa_stat hook_missed) - hm ))
+	assert_ge "$noroom" "$((grown + full))" \
+		"IPv$v segments without room in the capture vs. pkts_no_room growth (+$full with 40 option bytes)"
+	assert_ge "$((grown + full + missed))" "$noroom" \
+		"IPv$v pkts_no_room growth (+$full with 40 option bytes, +$missed missed) vs. segments without room in the capture"
 	[ $v = 6 ] && assert_gt "$grown" 0 "IPv6 pkts_no_room growth"
 	log "IPv$v: $grown segments without room counted, $full with 40 option bytes"
 	count_segs b$v

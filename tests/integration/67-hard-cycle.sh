@@ -124,17 +124,44 @@ if [ "$CONTROL" ]; then
 	log "control (no module): $CYCLES probe cycles, connections=$n"
 	pass
 fi
-assert_gt "$(grep -c ' toa=254/' cap0.txt)" 0 "TOAs on the wire"
+# every TOA is its own connection's: one loader, one client, per port
+wrongport=$(awk '
+	$1 == "dir=in" {
+		t = $15; sub("^toa=", "", t)
+		if (t == "none" || t == "-") next
+		p = $5; sub("^dport=", "", p)
+		c = p == 9000 ? 30 : p == 9002 ? 31 : p == 9001 ? 32 : -1
+		if (t != "254/8/203.0.113." c "/4000" &&
+		    t != "254/20/2001:db8:c::" c "/4000") {
+			if (++n <= 5) print "# wrong TOA for port " p ": " $0 > "/dev/stderr"
+		}
+	}
+	END { print n + 0 }' cap0.txt)
+assert_eq "$wrongport" 0 "TOAs carrying another port's client"
+# the module tagged (and sent) across the cycles, not only before the first
+tagged=$(grep -h '^load:' ./*.out | sed 's/.*tagged=\([0-9]*\).*/\1/' | awk '{ s += $1 } END { print s + 0 }')
+assert_ge "$tagged" "$CYCLES" "tagged connections (at least one per cycle)"
+tflows=$(awk '$1 == "dir=in" && $15 ~ /^toa=254\// { print $2, $3 }' cap0.txt | sort -u | wc -l)
+assert_ge "$tflows" "$CYCLES" "connections with TOA on the wire"
 assert_gt "$n" "$CYCLES" "connections during the cycles"
 ovf=$("$IP" netns exec be awk '/^TcpExt:/ { if (!h) { for (k = 1; k <= NF; k++) c[$k] = k; h = 1 } else print $c["ListenOverflows"] }' /proc/net/netstat)
 assert_gt "$ovf" 0 "accept queue overflows at the backend"
 assert_gt "$(snmp be Tcp RetransSegs)" 0 "backend retransmits"
 check_module_warnings
 wait_live_zero
+# after the last reload, one connection judged segment by segment
+sniff_start capz
+server_start z --listen $BE4:9009 --count 1 --expect 1000 --reply 100
+client cz --dst $BE4:9009 --tag 203.0.113.35:4000 --send 1000 --recv 100 \
+	--expect-recv 100
+server_wait z
+sniff_stop capz
+check capz --mode "$(cat $PARAMS/inject)" --addr 203.0.113.35 --port 4000 \
+	--len 8 --server-port 9009
 toa_unload
 toa_load
 assert_eq "$(toa_stat sockets_live)" 0 "sockets_live after a fresh load"
-log "figures: reload cycles=$CYCLES connections=$n segments_checked=$hard_segs overflows=$ovf synlost=$(cat q4.out q6.out | sed -n 's/.*synlost=\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s }') tagged=$(grep -h '^load:' ./*.out | sed 's/.*tagged=\([0-9]*\).*/\1/' | awk '{ s += $1 } END { print s }')"
+log "figures: reload cycles=$CYCLES connections=$n segments_checked=$hard_segs overflows=$ovf synlost=$(cat q4.out q6.out | sed -n 's/.*synlost=\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s }') tagged=$tagged toa_flows=$tflows capture: $(tail -1 cap0.txt | sed 's/^# end //')"
 toa_unload
 log "took $(hard_took)"
 pass

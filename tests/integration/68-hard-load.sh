@@ -44,7 +44,8 @@ assert_eq "$n" $((4 * 50 * PER)) "connections completed"
 ovf=$("$IP" netns exec be awk '/^TcpExt:/ { if (!h) { for (k = 1; k <= NF; k++) c[$k] = k; h = 1 } else print $c["ListenOverflows"] }' /proc/net/netstat)
 assert_gt "$ovf" 0 "accept queue overflows at the backend"
 missed=$(( $(toa_stat hook_missed) - hm ))
-[ "$path" = native ] && assert_eq "$missed" 0 "hook_missed on the native path"
+# (on the native path hook_missed is 0 by construction: toa_hooks.c reports
+# 0 there, nothing can skip; not a measurement)
 allow=
 [ "$missed" -gt 0 ] && allow=--allow-no-room
 C="--mode handshake --kind 254 --mtu 1500 --flows $((50 * PER)) $allow"
@@ -80,5 +81,6 @@ else
 fi
 check_module_warnings
 wait_live_zero
-log "figures: load path=$path connections=$n in_flight=200 required_segments=$req segments_checked=$hard_segs overflows=$ovf retrans=$(snmp be Tcp RetransSegs) hook_missed=$missed no_room=$noroom synlost=$(cat q4.out q6.out | sed -n 's/.*synlost=\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s }')"
+if [ "$path" = native ]; then hmf="hook_missed=n/a(native)"; else hmf="hook_missed=$missed"; fi
+log "figures: load path=$path connections=$n in_flight=200 required_segments=$req segments_checked=$hard_segs overflows=$ovf retrans=$(snmp be Tcp RetransSegs) $hmf without_toa=$noroom pkts_no_room_growth=$grown full_40_option_bytes=$full synlost=$(cat q4.out q6.out | sed -n 's/.*synlost=\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s }') capture: $(tail -1 cap.txt | sed 's/^# end //')"
 pass

@@ -267,7 +267,7 @@ static void check_seg(int line, struct flow *f, const struct seg *s,
 	bool syn = has(s->flags, 'S'), rst = has(s->flags, 'R');
 	bool toa = strcmp(s->toa, "none") && strcmp(s->toa, "-");
 	bool required = false, forbidden = false, first = false;
-	long tl, l3;
+	long tl, l3 = 0;
 	int32_t d;
 
 	n_segs++;
@@ -351,7 +351,14 @@ static void check_seg(int line, struct flow *f, const struct seg *s,
 			  "ack is past the server's ISN + 1: the backend has sent data");
 	} else if (!toa && required) {
 		tl = o.len > 0 ? o.len : f->seen_len ? f->seen_len : 8;
-		if (s->optlen + tl > 40 || o.allow_no_room) {
+		/*
+		 * No room: TCP's options leave less than the TOA in 40
+		 * bytes, or (--mtu) the TOA would take the packet over the
+		 * MTU: TCP sized this segment while its options left no room
+		 * (a SACK block since gone), and the sender must keep the MTU.
+		 */
+		if (s->optlen + tl > 40 || o.allow_no_room ||
+		    (o.mtu > 0 && l3 > 0 && l3 + tl > o.mtu)) {
 			n_noroom++;
 			f->noroom++;
 		} else if (f->c_fin && f->s_fin && s->ack == f->s_fin_ack &&
@@ -381,7 +388,8 @@ static void usage(int status)
 "  --min-without N       at least N client segments without TOA\n"
 "  --expect-no-room      at least one TOA skipped for want of room\n"
 "  --allow-no-room       accept any missing TOA as if there were no room\n"
-"                        (default: only when option bytes + TOA length > 40)\n"
+"                        (default: only when option bytes + TOA length > 40,\n"
+"                        or with --mtu when the TOA would exceed it)\n"
 "  --allow-unknown       do not fail on unattributable options\n"
 "  --allow-drops         do not fail on capture drops\n"
 "  -v                    one line per flow\n");

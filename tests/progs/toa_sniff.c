@@ -47,9 +47,11 @@
  *             toa_opt_decode() disagree on the TOA count; "-" for none
  *   malformed 1 if toa_opt_decode() rejects the option area, or the TCP
  *             header does not fit the packet; opts/toa/unknown are then "-"
- *   drops     the socket's PACKET_STATISTICS tp_drops (must be 0 for a
- *             capture to be trusted); vnet_errors: segments lost because
- *             the kernel could not describe them
+ *   drops     packets the capture lost: the socket's PACKET_STATISTICS
+ *             tp_drops, plus those still queued when the bounded drain
+ *             after SIGTERM ended (undrained=, also shown alone); must be
+ *             0 for a capture to be trusted; vnet_errors: segments lost
+ *             because the kernel could not describe them
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -416,7 +418,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	struct pollfd pfd;
 	socklen_t sl;
-	unsigned long long drops = 0;
+	unsigned long long drops = 0, undrained = 0;
 	int fd, c, one = 1, rcvbuf = 64 << 20, i;
 	unsigned int ifindex;
 	double drain_end;
@@ -528,13 +530,19 @@ int main(int argc, char **argv)
 		frame(out, buf, (size_t)r < sizeof(buf) ? (size_t)r : sizeof(buf),
 		      (size_t)r, &sll);
 	}
+	/* the drain ran out of time: what is still queued was not read */
+	while (undrained < (1ULL << 24) &&
+	       (recv(fd, buf, sizeof(buf), MSG_TRUNC | MSG_DONTWAIT) >= 0 ||
+		errno == EINVAL || errno == EINTR))
+		undrained++;
 	sl = sizeof(pst);
 	if (!getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &pst, &sl))
 		drops = pst.tp_drops;
 	else
 		warnmsg("PACKET_STATISTICS: %s", tt_errstr(errno));
-	fprintf(out, "# end packets=%llu tcp=%llu other=%llu drops=%llu vnet_errors=%llu\n",
-		n_packets, n_tcp, n_other, drops, n_vnet_err);
+	fprintf(out, "# end packets=%llu tcp=%llu other=%llu drops=%llu vnet_errors=%llu undrained=%llu\n",
+		n_packets, n_tcp, n_other, drops + undrained, n_vnet_err,
+		undrained);
 	if (fclose(out))
 		die_errno("write %s", outpath);
 	close(fd);
