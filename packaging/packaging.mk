@@ -39,7 +39,7 @@ pkg_src_files = $(pkg_dkms_files) README.md docs/INSTALL.md docs/sdp_toa.4 \
 	packaging/common/modprobe-sdp_toa.conf \
 	packaging/common/modules-load-sdp_toa.conf \
 	user/Makefile $(patsubst $(pkg_top)/%,%,$(wildcard $(pkg_top)/user/*.c $(pkg_top)/user/*.h)) \
-	docs/sdp_toa_transparent.8 \
+	docs/sdp_toa_transparent.8 docs/sdp-toa.8 user/sdp-toa.bash-completion \
 	examples/systemd/haproxy.service.d/sdp-toa.conf \
 	examples/systemd/nginx.service.d/sdp-toa.conf
 

@@ -361,6 +361,8 @@ if [[ -f $tdeb ]]; then
 	dpkg-deb -c "$tdeb" | awk '{print $NF}' | sed 's|^\./|/|' >"$W/tdeb.files"
 	for f in /usr/lib/sdp_toa/libsdp_toa_transparent.so \
 		 /usr/share/man/man8/sdp_toa_transparent.8.gz \
+		 /usr/sbin/sdp-toa /usr/share/man/man8/sdp-toa.8.gz \
+		 /usr/share/bash-completion/completions/sdp-toa \
 		 /usr/share/doc/sdp-toa-tools/examples/systemd/haproxy.service.d/sdp-toa.conf \
 		 /usr/share/doc/sdp-toa-tools/examples/systemd/nginx.service.d/sdp-toa.conf; do
 		want "no $f in sdp-toa-tools" grep -qxF "$f" "$W/tdeb.files"
@@ -369,6 +371,8 @@ if [[ -f $tdeb ]]; then
 	want "dpkg -i sdp-toa-tools failed" test "$(dpkg-query -W -f='${Status}' sdp-toa-tools 2>/dev/null)" = "install ok installed"
 	want "the installed library does not load (LD_PRELOAD of /bin/true)" \
 		env LD_PRELOAD=/usr/lib/sdp_toa/libsdp_toa_transparent.so /bin/true
+	want "sdp-toa status does not say the module is not loaded (exit 2)" \
+		bash -c '/usr/sbin/sdp-toa status 2>&1 | grep -q "not loaded"; [[ ${PIPESTATUS[0]} == 2 ]]'
 	dpkg_w -P sdp-toa-tools >>"$LOGS/deb-tools.log"
 	want "dpkg -P sdp-toa-tools left the library" test ! -e /usr/lib/sdp_toa/libsdp_toa_transparent.so
 fi
@@ -597,7 +601,7 @@ want "no sdp-toa-tools rpm" test -n "$trpm"
 if [[ -n $trpm ]]; then
 	"${R[@]}" -qlp "$trpm" >"$W/trpm.files" 2>/dev/null
 	for f in /usr/lib/sdp_toa/libsdp_toa_transparent.so \
-		 /usr/share/man/man8/sdp_toa_transparent.8.gz \
+		 /usr/share/man/man8/sdp_toa_transparent.8.gz /usr/sbin/sdp-toa \
 		 /usr/share/doc/sdp-toa-tools/examples/systemd/nginx.service.d/sdp-toa.conf; do
 		want "no $f in sdp-toa-tools.rpm" grep -qxF "$f" "$W/trpm.files"
 	done
