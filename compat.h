@@ -189,7 +189,6 @@ static inline bool compat_peer_sent_data(const struct tcp_sock *tp)
 	return READ_ONCE(tp->bytes_received) != 0;
 }
 
-
 /*
  * TCP's header-option room for BPF sock_ops programs (5.10+, with
  * CONFIG_CGROUP_BPF), which the native data path uses without a program.
