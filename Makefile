@@ -15,7 +15,7 @@ ifneq ($(KBUILD_EXTMOD),)
 
 obj-m := sdp_toa.o
 sdp_toa-y := main.o ftrace_hook.o toa_opts.o toa_sock.o toa_sockopt.o \
-	     toa_stats.o toa_hooks.o toa_kprobe.o toa_native.o
+	     toa_stats.o toa_hooks.o toa_kprobe.o toa_native.o toa_view.o
 
 # The backend's end (recv/): its own files, and the sender's hook layer and
 # option code built in again (recv/ftrace_hook.c includes ../ftrace_hook.c).

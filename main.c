@@ -17,6 +17,7 @@
 #include "toa_sock.h"
 #include "toa_sockopt.h"
 #include "toa_stats.h"
+#include "toa_view.h"
 
 #ifndef SDP_TOA_VERSION
 #define SDP_TOA_VERSION "unknown"
@@ -159,6 +160,9 @@ static int __init sdp_toa_init(void)
 	err = toa_stats_init(&toa_stats_src);
 	if (err)
 		goto err_stats;
+	err = toa_view_init();
+	if (err)
+		goto err_view;
 	err = toa_hooks_init();
 	if (err)
 		goto err_hooks;
@@ -175,6 +179,8 @@ static int __init sdp_toa_init(void)
 err_sockopt:
 	toa_hooks_exit();
 err_hooks:
+	toa_view_exit();
+err_view:
 	toa_stats_exit();
 err_stats:
 	toa_sock_exit();
@@ -186,6 +192,7 @@ static void __exit sdp_toa_exit(void)
 {
 	toa_sockopt_exit();
 	toa_hooks_exit();
+	toa_view_exit();
 	toa_stats_exit();
 	toa_sock_exit();
 	pr_info("sdp_toa unloaded\n");

@@ -64,6 +64,7 @@ static bool toa_write_now(const struct toa_reserve *r, unsigned int used)
 		return false;
 	}
 	memcpy(r->skb->data - r->len, r->bytes, r->len);
+	WRITE_ONCE(r->ts->segs, r->ts->segs + 1);
 	toa_count_sent(r->len);
 	return true;
 }

@@ -174,6 +174,7 @@ static void toa_native_write(struct bpf_sock_ops_kern *so)
 	memcpy(so->skb_data_end, buf, len);
 	so->skb_data_end += len;
 	so->remaining_opt_len -= len;
+	WRITE_ONCE(ts->segs, ts->segs + 1);
 	toa_count_sent(len);
 out:
 	rcu_read_unlock();

@@ -42,6 +42,11 @@ unsigned long toa_sock_count(void)
 	return atomic_read(&toa_sock_table.nelems);
 }
 
+void toa_sock_walk_enter(struct rhashtable_iter *it)
+{
+	rhashtable_walk_enter(&toa_sock_table, it);
+}
+
 struct toa_sock *toa_sock_lookup(const struct sock *sk)
 {
 	/* The common case on a load balancer's packet path: nothing tagged. */

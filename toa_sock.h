@@ -39,6 +39,8 @@ struct toa_sock {
 	const struct sk_buff *reserved;
 	/* Native path: we set the socket's header-option flag ourselves. */
 	bool flag_ours;
+	/* Segments the TOA went out on (the view, sdp-toa sockets). */
+	u32 segs;
 	struct rcu_head rcu;
 };
 
@@ -48,6 +50,9 @@ void toa_sock_exit(void);
 
 /* Tagged sockets alive now. */
 unsigned long toa_sock_count(void);
+
+/* rhashtable_walk_enter() on the table, for the view (toa_view.c). */
+void toa_sock_walk_enter(struct rhashtable_iter *it);
 
 /*
  * The entry of @sk, or NULL. Caller holds rcu_read_lock(); the entry stays

@@ -15,8 +15,12 @@
  *                                   read) and say what a receiver would see;
  *                                   exit
  *                                   status 0 pass, 1 fail (one-line reason)
- *   sdp-toa sockets                 the per-socket view: not in this module
- *                                   version (says so, exit 2)
+ *   sdp-toa sockets [-j] [--backend A[:P]] [--client A[:P]]
+ *                                   one line per tagged socket: local and
+ *                                   remote address, the client carried, kind,
+ *                                   state, segments carried (the module's
+ *                                   /proc/net/sdp_toa_sockets), filtered as
+ *                                   ss filters
  *
  * Exit status: 0 ok/pass, 1 check failed, 2 usage or environment error
  * (module not loaded, no permission). See sdp-toa(8).
@@ -263,6 +267,91 @@ static int cmd_status(double interval)
 	return 0;
 }
 
+/* ---- sockets ----------------------------------------------------------- */
+
+#define VIEW_PATH	"/proc/net/sdp_toa_sockets"
+
+/* does "key=VALUE" in @line match @want ("ADDR" or "ADDR:PORT")? */
+static bool field_matches(const char *line, const char *key, const char *want)
+{
+	char pat[96];
+	const char *p;
+	size_t n;
+
+	if (!want)
+		return true;
+	snprintf(pat, sizeof(pat), " %s=", key);	/* never the first field */
+	p = strstr(line, pat);
+	if (!p)
+		return false;
+	p += strlen(pat);
+	n = strlen(want);
+	if (strchr(want, ':') && want[0] != '[' && strchr(want, ':') != strrchr(want, ':')) {
+		/* a bare IPv6 address: compare inside the brackets */
+		return p[0] == '[' && !strncmp(p + 1, want, n) && p[1 + n] == ']';
+	}
+	if (strncmp(p, want, n))
+		return false;
+	/* "ADDR" matches any port; "ADDR:PORT" exactly */
+	return p[n] == ' ' || p[n] == '\n' || p[n] == '\0' || p[n] == ':';
+}
+
+static int cmd_sockets(const char *backend, const char *client)
+{
+	static const char *const keys[] = {
+		"local", "remote", "client", "kind", "state", "segs", NULL
+	};
+	char line[512], val[128];
+	int n = 0, i;
+	FILE *f;
+
+	if (access(SYS_MOD, F_OK))
+		die2("sdp_toa is not loaded (modprobe sdp_toa)");
+	f = fopen(VIEW_PATH, "re");
+	if (!f && errno == ENOENT)
+		die2("this module version has no per-socket view (%s); use 'status'",
+		     VIEW_PATH);
+	if (!f)
+		die2("%s: %s%s", VIEW_PATH, strerror(errno),
+		     errno == EACCES ? " (root only)" : "");
+	if (json)
+		printf("[");
+	else
+		printf("%-28s %-28s %-28s %-4s %-11s %s\n", "local", "remote",
+		       "client", "kind", "state", "segs");
+	while (fgets(line, sizeof(line), f)) {
+		if (!field_matches(line, "remote", backend) ||
+		    !field_matches(line, "client", client))
+			continue;
+		if (json)
+			printf("%s{", n ? "," : "");
+		for (i = 0; keys[i]; i++) {
+			char pat[32];
+			const char *p;
+
+			snprintf(pat, sizeof(pat), "%s=", keys[i]);
+			p = strstr(line, pat);
+			val[0] = '\0';
+			if (p)
+				sscanf(p + strlen(pat), "%127s", val);
+			if (json) {
+				printf("%s\"%s\":", i ? "," : "", keys[i]);
+				jval(val);
+			} else {
+				printf(i < 5 ? (i < 3 ? "%-28s " : i == 3 ? "%-4s " : "%-11s ") : "%s\n",
+				       val);
+			}
+		}
+		if (json)
+			printf("}");
+		n++;
+	}
+	fclose(f);
+	if (json)
+		printf("]\n");
+	return 0;
+}
+
 /* ---- check ------------------------------------------------------------- */
 
 static bool check_failed;
@@ -452,7 +541,7 @@ static void usage(int status)
 	fprintf(status ? stderr : stdout,
 "usage: sdp-toa status [-i SECS] [-j]\n"
 "       sdp-toa check [-j] [--client a.b.c.d:port] [--kind K]\n"
-"       sdp-toa sockets\n"
+"       sdp-toa sockets [-j] [--backend ADDR[:PORT]] [--client ADDR[:PORT]]\n"
 "See sdp-toa(8).\n");
 	exit(status);
 }
@@ -462,10 +551,11 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "json", 0, 0, 'j' }, { "interval", 1, 0, 'i' },
 		{ "client", 1, 0, 'c' }, { "help", 0, 0, 'h' },
-		{ "kind", 1, 0, 'k' },
+		{ "kind", 1, 0, 'k' }, { "backend", 1, 0, 'b' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *cmd, *client = "203.0.113.1:4242";
+	const char *cmd, *client = "203.0.113.1:4242", *backend = NULL,
+		   *client_filter = NULL;
 	double interval = 0;
 	int c, want_kind = -1;
 
@@ -479,7 +569,8 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'j': json = true; break;
 		case 'i': interval = strtod(optarg, NULL); break;
-		case 'c': client = optarg; break;
+		case 'c': client = client_filter = optarg; break;
+		case 'b': backend = optarg; break;
 		case 'k':
 			want_kind = atoi(optarg);
 			if (want_kind < 0 || want_kind > 255)
@@ -496,7 +587,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "check"))
 		return cmd_check(client, want_kind);
 	if (!strcmp(cmd, "sockets"))
-		die2("this module version has no per-socket view (/proc/net/sdp_toa_sockets); use 'status'");
+		return cmd_sockets(backend, client_filter);
 	usage(2);
 	return 2;
 }

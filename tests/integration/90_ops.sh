@@ -9,7 +9,11 @@
 #         loopback connection in a private netns carries the TOA), fails
 #         with a one-line reason when the module is absent or the kind the
 #         receivers read does not match; JSON too
-#       clear errors: not loaded (exit 2), sockets (no view in this version)
+#       sockets: a tagged socket in each state (unconnected, carrying,
+#         stopped after the backend's first byte) with its client, kind and
+#         segment count; filters; JSON; as many lines as sockets_live, none
+#         stale after they close; read in a loop across an rmmod
+#       clear errors: not loaded (exit 2)
 . /tests/lib.sh
 
 ST=$BIN/sdp-toa
@@ -83,9 +87,47 @@ recv_load
 assert_grep '^sdp_toa_recv: loaded' s3.out "status: the receiver"
 recv_unload
 
-"$ST" sockets >k.out 2>&1
-assert_eq "$?" 2 "sockets: exit 2"
-assert_grep 'no per-socket view' k.out "sockets says why"
+log "sockets: the per-socket view, a socket in each state"
+toa_param_set inject handshake || fail "inject=handshake"
+# unconnected: tagged, never connected
+client_bg u --no-connect --tag 203.0.113.61:4001 --hold 30 --ready u.rdy
+# carrying: connected, the backend has sent nothing (it waits for 2000 bytes)
+server_start sc --listen $BE4:8302 --count 1 --expect 1000 --reply 100 --reply-after 2000 --allow-reset
+client_bg cc --dst $BE4:8302 --tag 203.0.113.62:4002 --send 1000 --recv 100 --ready cc.rdy --timeout 60
+# stopped: the backend answered (IPv6, 20-byte form)
+server_start ss --listen "[$BE6]:8303" --count 1 --expect 100 --reply 100 --allow-reset
+client_bg cs --dst "[$BE6]:8303" --tag "[2001:db8:c::63]:4003" --send 100 --recv 100 --ready cs.rdy --hold 30
+wait_file u.rdy
+wait_file cc.rdy
+wait_file cs.rdy
+sleep 1
+"$ST" sockets >k.out 2>&1 || fail "sockets: $(cat k.out)"
+sed 's/^/# /' k.out
+assert_eq "$(grep -c ' 203\.0\.113\.61:4001 ' k.out)" 1 "sockets: the unconnected one"
+assert_grep '203\.0\.113\.61:4001 +254 +unconnected +0$' k.out "sockets: unconnected, 0 segments"
+assert_grep "$BE4:8302 +203\\.0\\.113\\.62:4002 +254 +carrying +[1-9]" k.out "sockets: carrying, segments counted"
+assert_grep "\\[$BE6\\]:8303 +\\[2001:db8:c::63\\]:4003 +254 +stopped +[1-9]" k.out "sockets: stopped after the backend's first byte"
+"$ST" sockets -j >k.json || fail "sockets -j"
+"$BIN/toa_json" local remote client kind state segs <k.json || { cat k.json; fail "sockets -j is not JSON"; }
+"$ST" sockets --backend $BE4:8302 >k1.out
+assert_eq "$(grep -c carrying k1.out)" 1 "sockets --backend ADDR:PORT"
+assert_eq "$(grep -vc '^local' k1.out)" 1 "sockets --backend: only that one"
+"$ST" sockets --client 2001:db8:c::63 >k2.out
+assert_eq "$(grep -vc '^local' k2.out)" 1 "sockets --client (IPv6, any port)"
+assert_eq "$(grep -vc '^local' k.out)" "$(toa_stat sockets_live)" "sockets: as many lines as sockets_live"
+for p in u cc cs; do kill "$(cat $p.pid)" 2>/dev/null; wait "$(cat $p.pid)" 2>/dev/null; done
+kill "$(cat sc.pid)" "$(cat ss.pid)" 2>/dev/null
 wait_live_zero
+"$ST" sockets >k3.out || fail "sockets after they went"
+assert_eq "$(grep -vc '^local' k3.out)" 0 "sockets: no stale entry after they closed"
+# read in a loop while the module goes: no crash, a clear error after
+( while :; do "$ST" sockets >/dev/null 2>&1 || break; done ) &
+rl=$!
+toa_unload
+wait $rl
+"$ST" sockets >k4.out 2>&1
+assert_eq "$?" 2 "sockets without the module: exit 2"
+assert_grep 'not loaded' k4.out "sockets: the module is not loaded"
+toa_load
 toa_unload
 pass
