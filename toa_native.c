@@ -113,6 +113,24 @@ static void toa_native_done(struct sock *sk)
 		toa_flag_clear(sk);
 }
 
+/*
+ * A one-segment skb whose sizing made no room for the TOA (a SACK block
+ * left none then) may still take it within the MSS: payload, TCP's own
+ * options and the TOA together no more than mss_cache with only the
+ * connection's fixed options, which is at most what the path MTU allows.
+ * The short last segment of a transmit, say.
+ */
+static bool toa_native_fits(const struct sock *sk, const struct sk_buff *skb,
+			    unsigned int remaining, unsigned int len)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int own = MAX_TCP_OPTION_SPACE - remaining;
+
+	return tcp_skb_pcount(skb) <= 1 &&
+	       skb->len + own + len <=
+	       tp->mss_cache + tp->tcp_header_len - sizeof(struct tcphdr);
+}
+
 /* HDR_OPT_LEN_CB: reserve room for the TOA of this segment (or sizing). */
 static void toa_native_len(struct bpf_sock_ops_kern *so)
 {
@@ -138,7 +156,8 @@ static void toa_native_len(struct bpf_sock_ops_kern *so)
 	}
 	len = toa_opt_len(&ts->client, compat_conn_v6(sk));
 	if (so->remaining_opt_len < len ||
-	    (skb && skb->len && ts->room < len)) {
+	    (skb && skb->len && ts->room < len &&
+	     !toa_native_fits(sk, skb, so->remaining_opt_len, len))) {
 		/* a segment with payload gets no more than its sizing */
 		if (skb)
 			toa_stat_inc(TOA_STAT_PKTS_NO_ROOM);
