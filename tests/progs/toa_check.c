@@ -82,6 +82,11 @@ struct flow {
 	char prev[96];			/* the flow's previous segment, for messages */
 	int kind_idx, seen_len, line;
 	long segs, with, without, noroom, viol;
+	/* the last client segment judged "no room": where it ended, its ack
+	 * and option length (a GSO split shares that segment's header) */
+	bool nr_valid;
+	uint32_t nr_end, nr_ack;
+	long nr_optlen;
 };
 
 static struct flow *flows;
@@ -316,6 +321,8 @@ static void check_seg(int line, struct flow *f, const struct seg *s,
 	if (!toa) {
 		n_without++;
 		f->without++;
+	} else {
+		f->nr_valid = false;	/* a header with room: no GSO tail */
 	}
 	switch (o.mode) {
 	case M_NONE:
@@ -357,10 +364,23 @@ static void check_seg(int line, struct flow *f, const struct seg *s,
 		 * MTU: TCP sized this segment while its options left no room
 		 * (a SACK block since gone), and the sender must keep the MTU.
 		 */
-		if (s->optlen + tl > 40 || o.allow_no_room ||
+		/*
+		 * Or it continues, in the same transmit (contiguous sequence,
+		 * same ack and options), a segment that had no room: TCP
+		 * built both as one GSO skb, with one header, which software
+		 * GSO then split; the TOA could not go on a part of it.
+		 */
+		bool gso_tail = f->nr_valid && s->seq == f->nr_end &&
+				s->ack == f->nr_ack && s->optlen == f->nr_optlen;
+
+		if (s->optlen + tl > 40 || o.allow_no_room || gso_tail ||
 		    (o.mtu > 0 && l3 > 0 && l3 + tl > o.mtu)) {
 			n_noroom++;
 			f->noroom++;
+			f->nr_valid = true;
+			f->nr_end = s->seq + (uint32_t)s->paylen;
+			f->nr_ack = s->ack;
+			f->nr_optlen = s->optlen;
 		} else if (f->c_fin && f->s_fin && s->ack == f->s_fin_ack &&
 			   !s->paylen && !strcmp(s->flags, "A")) {
 			n_timewait++;
