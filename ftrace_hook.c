@@ -253,13 +253,8 @@ void ftrace_hook_multi_unregister(struct ftrace_hook *hooks, size_t count)
 {
 	size_t i = count;
 
-	while (i--) {
+	while (i--)
 		ftrace_hook_unregister(&hooks[i]);
-		if (hooks[i].drain) {
-			compat_synchronize_tasks();
-			hooks[i].drain();
-		}
-	}
 	ftrace_hook_wait_idle();
 }
 

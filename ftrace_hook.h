@@ -51,13 +51,6 @@ struct ftrace_hook {
 	unsigned long (*post)(unsigned long ret, void *data);
 	size_t data_size;
 
-	/*
-	 * Called once this hook is unregistered and none of its callbacks
-	 * runs any more, before the hook before it in the table is removed:
-	 * the place to wait for work this hook handed to the next one.
-	 */
-	void (*drain)(void);
-
 	/* private to ftrace_hook.c */
 	struct ftrace_ops ops;
 	struct kretprobe krp;
@@ -73,7 +66,7 @@ struct ftrace_hook {
 int ftrace_hook_multi_register(struct ftrace_hook *hooks, size_t count);
 
 /*
- * Remove hooks in reverse table order (calling each ->drain), then wait for
+ * Remove hooks in reverse table order, then wait for
  * every task to leave the hook callbacks and trampolines.
  */
 void ftrace_hook_multi_unregister(struct ftrace_hook *hooks, size_t count);

@@ -18,11 +18,11 @@
 		.always = (_always), .optional = (_optional),		\
 	}
 
-#define FTRACE_HOOK_RETURN_DEF(_name, _nargs, _pre, _post, _data, _drain) \
+#define FTRACE_HOOK_RETURN_DEF(_name, _nargs, _pre, _post, _data)	\
 	{								\
 		.name = (_name), .type = FTRACE_HOOK_RETURN,		\
 		.nargs = (_nargs), .pre = (_pre), .post = (_post),	\
-		.data_size = sizeof(_data), .drain = (_drain),		\
+		.data_size = sizeof(_data),				\
 	}
 
 #endif /* FTRACE_HOOK_UTILS_H */

@@ -180,7 +180,7 @@ static struct ftrace_hook toa_hook_table[] = {
 	[TOA_HOOK_RESERVE] = FTRACE_HOOK_RETURN_DEF("tcp_established_options",
 						    2, toa_reserve_pre,
 						    toa_reserve_post,
-						    struct toa_reserve, NULL),
+						    struct toa_reserve),
 };
 
 int toa_kprobe_init(void)

@@ -301,6 +301,7 @@ static int cmd_sockets(const char *backend, const char *client)
 	static const char *const keys[] = {
 		"local", "remote", "client", "kind", "state", "segs", NULL
 	};
+	static const int width[] = { 28, 28, 28, 4, 11, 0 };	/* text columns */
 	char line[512], val[128];
 	int n = 0, i;
 	FILE *f;
@@ -317,8 +318,8 @@ static int cmd_sockets(const char *backend, const char *client)
 	if (json)
 		printf("[");
 	else
-		printf("%-28s %-28s %-28s %-4s %-11s %s\n", "local", "remote",
-		       "client", "kind", "state", "segs");
+		for (i = 0; keys[i]; i++)
+			printf("%-*s%s", width[i], keys[i], keys[i + 1] ? " " : "\n");
 	while (fgets(line, sizeof(line), f)) {
 		if (!field_matches(line, "remote", backend) ||
 		    !field_matches(line, "client", client))
@@ -338,8 +339,8 @@ static int cmd_sockets(const char *backend, const char *client)
 				printf("%s\"%s\":", i ? "," : "", keys[i]);
 				jval(val);
 			} else {
-				printf(i < 5 ? (i < 3 ? "%-28s " : i == 3 ? "%-4s " : "%-11s ") : "%s\n",
-				       val);
+				printf("%-*s%s", width[i], val,
+				       keys[i + 1] ? " " : "\n");
 			}
 		}
 		if (json)

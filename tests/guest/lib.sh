@@ -369,6 +369,26 @@ peer_load_wait() {
 # peer_conns NAME: connections a load made (after it ended)
 peer_conns() { sed -n 's/^load: conns=\([0-9]*\).*/\1/p' "$1.out"; }
 
+# haproxy_test_up / nginx_test_up: what the haproxy and nginx tests share:
+# the hosts (100 clients per family), sdp_toa (nginx's www-data workers
+# tag through allowed_gid=33), the receiver in be, the backend (toa_peer),
+# the proxy running with the preload library
+haproxy_test_up() {
+	topo_proxy_up 100
+	toa_load
+	recv_load
+	peer_serve pb $BE4:9001 $BE4:9002 "[$BE6]:9003" $BE4:9004 $BE4:9005
+	haproxy_conf
+	haproxy_start h1
+}
+nginx_test_up() {
+	topo_proxy_up 100
+	toa_load allowed_gid=33
+	recv_load
+	peer_serve pb $BE4:9011 $BE4:9012 $BE4:9013 "[$BE6]:9014"
+	nginx_up	# sets W
+}
+
 # haproxy_conf: haproxy.cfg for the haproxy tests (frontends 7001-7005)
 haproxy_conf() {
 cat >haproxy.cfg <<HAPROXY_CFG

@@ -17,13 +17,7 @@
 #     returned; each client compares it with its own address.
 . /tests/lib.sh
 
-topo_proxy_up 100
-toa_load
-recv_load
-peer_serve pb $BE4:9001 $BE4:9002 "[$BE6]:9003" $BE4:9004 $BE4:9005
-
-haproxy_conf
-haproxy_start h1
+haproxy_test_up
 t0=$(toa_stat sockets_tagged)
 r0=$(recv_stat toa_v4)
 s0=$(recv_stat toa_v6)

@@ -13,12 +13,7 @@
 #     Reloads and the module's absence: 88_nginx_reload.
 . /tests/lib.sh
 
-topo_proxy_up 100
-toa_load allowed_gid=33
-recv_load
-peer_serve pb $BE4:9011 $BE4:9012 $BE4:9013 "[$BE6]:9014"
-nginx_up
-W=$(pwd)
+nginx_test_up
 t0=$(toa_stat sockets_tagged)
 log "A: http proxy_pass, proxy_bind \$remote_addr transparent"
 peer_load a4 --dst $LBF4:8001 --src-base $C4BASE --nsrc 100 --count 3 --expect ip

@@ -12,13 +12,7 @@
 #     E without the library (plain frontends, no preload) showed the same.
 . /tests/lib.sh
 
-topo_proxy_up 100
-toa_load
-recv_load
-peer_serve pb $BE4:9001 $BE4:9002 "[$BE6]:9003" $BE4:9004 $BE4:9005
-
-haproxy_conf
-haproxy_start h1
+haproxy_test_up
 
 log "E: reload under traffic (SIGUSR2 to the master)"
 # mode tcp loses nothing across a reload; mode http loses a few requests

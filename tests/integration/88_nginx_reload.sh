@@ -8,12 +8,7 @@
 #         sees the load balancer), the error log says why, once a worker
 . /tests/lib.sh
 
-topo_proxy_up 100
-toa_load allowed_gid=33
-recv_load
-peer_serve pb $BE4:9011 $BE4:9012 $BE4:9013 "[$BE6]:9014"
-nginx_up
-W=$(pwd)
+nginx_test_up
 log "D: reload (SIGHUP to the master) under traffic"
 rm -f stop
 peer_load_bg d4 --dst $LBF4:8001 --src-base $C4BASE --nsrc 60 --count 0 \

@@ -165,3 +165,17 @@ void tt_drop_privs(const char *uidgid, const char *groups)
 	if (uid != 0 && setresuid(0, 0, 0) == 0)
 		die("could still regain root after dropping privileges");
 }
+
+int tt_nat64_peer(int fd, struct sockaddr_in6 *out)
+{
+	struct sdp_toa_nat64_peer np;
+	socklen_t len = sizeof(np);
+
+	if (getsockopt(fd, IPPROTO_IP, SDP_TOA_SO_GET_NAT64, &np, &len) < 0)
+		return -errno;
+	memset(out, 0, sizeof(*out));
+	out->sin6_family = AF_INET6;
+	memcpy(&out->sin6_addr, np.saddr, sizeof(np.saddr));
+	out->sin6_port = np.sport;
+	return 0;
+}

@@ -105,6 +105,8 @@ int tt_toa_clear(int fd);
 int tt_toa_get(int fd, struct sockaddr_storage *out, socklen_t *len);
 /* " - is the sdp_toa module loaded?" for ENOPROTOOPT, else "" */
 const char *tt_toa_hint(int err);
+/* sdp_toa_recv's SDP_TOA_SO_GET_NAT64 on @fd as a sockaddr_in6: 0 or -errno */
+int tt_nat64_peer(int fd, struct sockaddr_in6 *out);
 
 /* /proc/net/sdp_toa_stats as seen from the initial network namespace */
 #define TT_STATS_INIT_PATH	"/proc/1/net/sdp_toa_stats"

@@ -71,17 +71,12 @@ static void on_term(int sig)
 
 static void nat64_str(int fd, char *buf, size_t n)
 {
-	struct sdp_toa_nat64_peer p;
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
-	socklen_t l = sizeof(p);
+	struct sockaddr_in6 sin6;
 
-	if (tt_sock_family(fd) != AF_INET ||
-	    getsockopt(fd, IPPROTO_IP, SDP_TOA_SO_GET_NAT64, &p, &l)) {
+	if (tt_sock_family(fd) != AF_INET || tt_nat64_peer(fd, &sin6)) {
 		snprintf(buf, n, "-");
 		return;
 	}
-	memcpy(&sin6.sin6_addr, p.saddr, 16);
-	sin6.sin6_port = p.sport;
 	tt_addr_str((struct sockaddr *)&sin6, buf, n);
 }
 

@@ -58,17 +58,14 @@ static void timeout_context(char *buf, size_t n)
 /* --nat64: " nat64=[v6]:port" or " nat64=-ENOENT" (any failure) */
 static void nat64_str(int fd, char *buf, size_t n)
 {
-	struct sdp_toa_nat64_peer np;
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in6 sin6;
 	char a[TT_ADDRSTRLEN];
-	socklen_t len = sizeof(np);
+	int err = tt_nat64_peer(fd, &sin6);
 
-	if (getsockopt(fd, IPPROTO_IP, SDP_TOA_SO_GET_NAT64, &np, &len) < 0) {
-		snprintf(buf, n, " nat64=-%s", tt_errno_name(errno));
+	if (err) {
+		snprintf(buf, n, " nat64=-%s", tt_errno_name(-err));
 		return;
 	}
-	memcpy(&sin6.sin6_addr, np.saddr, sizeof(np.saddr));
-	sin6.sin6_port = np.sport;
 	tt_addr_str((struct sockaddr *)&sin6, a, sizeof(a));
 	snprintf(buf, n, " nat64=%s", a);
 }
