@@ -30,6 +30,7 @@
  *       PARSE_HDR_OPT_CB, static key held) each of its segments that has
  *       an option TCP does not know, until a TOA comes or the backend has
  *       sent data (the sender's rule: TOA until the backend's first byte).
+ *       At op PASSIVE_ESTABLISHED_CB, the child that TCP keeps is counted.
  *   tcp_v4_destroy_sock(sk)
  *       the socket is going (IPv4 and IPv6): its entry goes too.
  *
@@ -168,16 +169,33 @@ static void recv_inherit(const unsigned long *args)
 			recv_stat_inc(RECV_STAT_NOMEM);
 		return;
 	}
-	if (slot->client.family) {
-		recv_stat_client(&slot->client);
+	/* counted when TCP keeps the child: recv_established() */
+	if (slot->client.family)
 		return;
-	}
 	rs->waiting = true;
 	if (!(tcp_sk(child)->bpf_sock_ops_cb_flags & RECV_WAIT_FLAG)) {
 		tcp_sk(child)->bpf_sock_ops_cb_flags |= RECV_WAIT_FLAG;
 		rs->flag_ours = true;
 	}
-	recv_stat_inc(RECV_STAT_WAITING);
+}
+
+/*
+ * PASSIVE_ESTABLISHED_CB: TCP keeps this child. A child made by a segment
+ * that raced another CPU's for the same request, or whose hashing failed,
+ * got an entry too but is destroyed without this event: counting here
+ * counts each accepted socket once.
+ */
+static void recv_established(const struct sock *sk)
+{
+	struct recv_sock *rs;
+
+	rcu_read_lock();
+	rs = recv_sock_lookup(sk);
+	if (rs && rs->client.family)
+		recv_stat_client(&rs->client);
+	else if (rs && rs->waiting)
+		recv_stat_inc(RECV_STAT_WAITING);
+	rcu_read_unlock();
 }
 
 /* The wait of @rs on @sk is over (socket owned by the caller). */
@@ -235,6 +253,11 @@ static void recv_sock_ops(const unsigned long *args)
 	struct bpf_sock_ops_kern *so =
 		FTRACE_HOOK_ARG(args, 1, struct bpf_sock_ops_kern *);
 
+	if (so->op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB) {
+		if (sk->sk_protocol == IPPROTO_TCP)
+			recv_established(sk);
+		return;
+	}
 	if (so->op != BPF_SOCK_OPS_PARSE_HDR_OPT_CB || !so->skb ||
 	    sk->sk_protocol != IPPROTO_TCP ||
 	    !(tcp_sk(sk)->bpf_sock_ops_cb_flags & RECV_WAIT_FLAG))
