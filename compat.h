@@ -217,6 +217,29 @@ static inline bool compat_peer_sent_data(const struct tcp_sock *tp)
 #endif
 
 /*
+ * A BPF sock_ops program is in effect for the socket's cgroup: TCP runs it
+ * (after our callback) at every sock_ops call of the socket, and its
+ * verdict decides whether TCP keeps the header options of the call.
+ */
+static inline bool compat_sockops_prog(struct sock *sk)
+{
+#if COMPAT_HAVE_HDR_OPT
+	const struct bpf_prog_array *progs;
+	struct cgroup *cgrp;
+	bool any;
+
+	rcu_read_lock();
+	cgrp = sock_cgroup_ptr(&sk->sk_cgrp_data);
+	progs = rcu_dereference(cgrp->bpf.effective[compat_sockops_atype]);
+	any = progs && progs->items[0].prog;
+	rcu_read_unlock();
+	return any;
+#else
+	return false;
+#endif
+}
+
+/*
  * BPF header options (5.10+) claim the tail of the option area, where the
  * kprobe path puts TOA: a socket whose header-option programs may write
  * gets no TOA there. They may only where the flag is set and a sock_ops
@@ -227,20 +250,10 @@ static inline bool compat_peer_sent_data(const struct tcp_sock *tp)
 static inline bool compat_tail_taken(struct sock *sk)
 {
 #if COMPAT_HAVE_HDR_OPT
-	const struct bpf_prog_array *progs;
-	struct cgroup *cgrp;
-	bool taken;
-
-	if (!BPF_SOCK_OPS_TEST_FLAG(tcp_sk(sk),
-				    BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG) ||
-	    !static_key_enabled(compat_sockops_key))
-		return false;
-	rcu_read_lock();
-	cgrp = sock_cgroup_ptr(&sk->sk_cgrp_data);
-	progs = rcu_dereference(cgrp->bpf.effective[compat_sockops_atype]);
-	taken = progs && progs->items[0].prog;
-	rcu_read_unlock();
-	return taken;
+	return BPF_SOCK_OPS_TEST_FLAG(tcp_sk(sk),
+				      BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG) &&
+	       static_key_enabled(compat_sockops_key) &&
+	       compat_sockops_prog(sk);
 #else
 	return false;
 #endif

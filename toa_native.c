@@ -131,6 +131,22 @@ static bool toa_native_fits(const struct sock *sk, const struct sk_buff *skb,
 	       tp->mss_cache + tp->tcp_header_len - sizeof(struct tcphdr);
 }
 
+/*
+ * A reservation of ours that no write followed: TCP runs both ops for one
+ * segment in one __tcp_transmit_skb() under the socket lock, and skips
+ * the write only when the reservation was dropped, because a sock_ops
+ * program of the socket's cgroup returned other than 1 at HDR_OPT_LEN_CB.
+ * Seen at the socket's next segment, or when its tag ends
+ * (toa_sock_clear()).
+ */
+static void toa_native_unwritten(struct toa_sock *ts)
+{
+	if (ts->reserved) {
+		ts->reserved = NULL;
+		toa_stat_inc(TOA_STAT_PKTS_PROG_DENIED);
+	}
+}
+
 /* HDR_OPT_LEN_CB: reserve room for the TOA of this segment (or sizing). */
 static void toa_native_len(struct bpf_sock_ops_kern *so)
 {
@@ -147,7 +163,7 @@ static void toa_native_len(struct bpf_sock_ops_kern *so)
 		goto out;
 	}
 	if (skb)
-		ts->reserved = NULL;
+		toa_native_unwritten(ts);
 	if (!toa_segment_wanted(sk, skb)) {
 		if (!skb)
 			ts->room = 0;
@@ -195,6 +211,9 @@ static void toa_native_write(struct bpf_sock_ops_kern *so)
 	so->remaining_opt_len -= len;
 	WRITE_ONCE(ts->segs, ts->segs + 1);
 	toa_count_sent(len);
+	/* its verdict may yet NOP-fill the room: say so, we cannot see it */
+	if (compat_sockops_prog(so->sk))
+		toa_stat_inc(TOA_STAT_PKTS_PROG_AFTER);
 out:
 	rcu_read_unlock();
 }

@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 
 #include "toa_sock.h"
+#include "toa_stats.h"
 
 static const struct rhashtable_params toa_sock_params = {
 	.key_len		= sizeof(const struct sock *),
@@ -92,6 +93,9 @@ bool toa_sock_clear(const struct sock *sk)
 	ts = toa_sock_lookup(sk);
 	if (ts && !rhashtable_remove_fast(&toa_sock_table, &ts->node,
 					  toa_sock_params)) {
+		/* a native reservation no write followed (toa_native.c) */
+		if (ts->reserved)
+			toa_stat_inc(TOA_STAT_PKTS_PROG_DENIED);
 		kfree_rcu(ts, rcu);
 		found = true;
 	}

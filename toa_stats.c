@@ -42,6 +42,10 @@ static int toa_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "pkts_v6 %lu\n", toa_stat_sum(TOA_STAT_PKTS_V6));
 	seq_printf(m, "pkts_no_room %lu\n",
 		   toa_stat_sum(TOA_STAT_PKTS_NO_ROOM));
+	seq_printf(m, "pkts_prog_denied %lu\n",
+		   toa_stat_sum(TOA_STAT_PKTS_PROG_DENIED));
+	seq_printf(m, "pkts_prog_after %lu\n",
+		   toa_stat_sum(TOA_STAT_PKTS_PROG_AFTER));
 	seq_printf(m, "denied %lu\n", toa_stat_sum(TOA_STAT_DENIED));
 	seq_printf(m, "invalid %lu\n", toa_stat_sum(TOA_STAT_INVALID));
 	seq_printf(m, "hook_missed %lu\n", toa_stats_src->hook_missed());

@@ -11,6 +11,15 @@ enum toa_stat {
 	TOA_STAT_PKTS_V4,		/* segments sent with the 8-byte form */
 	TOA_STAT_PKTS_V6,		/* segments sent with the 20-byte form */
 	TOA_STAT_PKTS_NO_ROOM,		/* segments that had no room for it */
+	/*
+	 * Native path, beside a sock_ops program of the socket's cgroup:
+	 * a reserved TOA TCP dropped because a program returned other than
+	 * 1 at HDR_OPT_LEN_CB (so it never went out); TOA written where a
+	 * program then ran, whose verdict at WRITE_HDR_OPT_CB can still
+	 * NOP-fill it (counted in pkts_v4/pkts_v6 too).
+	 */
+	TOA_STAT_PKTS_PROG_DENIED,
+	TOA_STAT_PKTS_PROG_AFTER,
 	TOA_STAT_DENIED,		/* SET refused: not allowed (EPERM) */
 	TOA_STAT_INVALID,		/* SET/GET refused: bad input */
 	TOA_STAT_MAX

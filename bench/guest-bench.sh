@@ -18,7 +18,8 @@
 # 1-byte greeting first, so inject=handshake stops at it), conn (short
 # connections: connect, 100 bytes each way, close), scale (conn untagged and
 # tag_hs while N other tagged sockets are held open), hook (per-call cost of
-# tcp_established_options, see bench/toa_bench.c).
+# tcp_established_options, see bench/toa_bench.c; its "ebpf" state is an
+# eBPF sender, tests/progs/toa_bpfopt.c, with the module absent).
 
 : "${BENCH_ROUNDS:=5}"
 : "${BENCH_BULK1_MB:=200}"	# one stream
@@ -120,6 +121,26 @@ hook() {
 	done <hook.out
 }
 
+# ebpf_on / ebpf_off: module absent, toa_bpfopt attached to the root
+# cgroup (sockets connected from then on carry its TOA); false without it
+CG=/sys/fs/cgroup
+ebpf_on() {
+	[ -x "$BIN/toa_bpfopt" ] || return 1
+	grep -q "^[^ ]* $CG cgroup2 " /proc/mounts ||
+		mount -t cgroup2 none $CG || return 1
+	mod_absent
+	rm -f ebpf.rdy
+	"$BIN/toa_bpfopt" --cgroup $CG --toa $TAG --ready ebpf.rdy >ebpf.out 2>&1 &
+	_ebpf_pid=$!
+	bg_track $_ebpf_pid
+	wait_file ebpf.rdy
+}
+ebpf_off() {
+	kill -TERM "$_ebpf_pid"
+	wait "$_ebpf_pid" || fail "toa_bpfopt: $(cat ebpf.out)"
+	mod_loaded handshake
+}
+
 # hold N: N tagged sockets in lb until unhold; waits until they are tagged
 hold() {
 	rm -f hold.rdy
@@ -206,6 +227,13 @@ while [ $r -le "$BENCH_ROUNDS" ]; do
 	toa_param_set inject always
 	hook always $r --tag $TAG --only tagdata
 	toa_param_set inject handshake
+	# an eBPF sender (toa_bpfopt --toa: a sock_ops program that reserves
+	# and writes a constant 8-byte TOA on every segment), module absent:
+	# what the same kernel path costs with a program instead of us
+	if ebpf_on; then
+		hook ebpf $r --only plain
+		ebpf_off
+	fi
 	# the same calls on the kprobe path (older kernels), side by side
 	mod_absent
 	toa_load datapath=kprobe

@@ -289,7 +289,7 @@ static int cmd_conn(void)
 
 /* ---- hook: per-call cost ------------------------------------------------ */
 
-#define NSERIES	4	/* send0, teo, optw, sock */
+#define NSERIES	5	/* send0, teo, optw, sock, udp */
 
 struct hsock {
 	const char *name;
@@ -337,6 +337,45 @@ static double time_sockloop(bool tag, int loops)
 			die("SDP_TOA_SO_SET");
 		close(fd);
 	}
+	return (now() - t0) * 1e9 / loops;
+}
+
+/*
+ * One UDP datagram of one byte over loopback, sent on a connected socket
+ * and read on the other: a packet out and in through IP, where the
+ * cgroup skb hooks are (on 5.10 and 5.11 one static key switches them on
+ * with the sock_ops one the native path holds).
+ */
+static int udp_pair[2] = { -1, -1 };
+
+static void udp_open(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int i;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < 2; i++) {
+		udp_pair[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		if (udp_pair[i] < 0 ||
+		    bind(udp_pair[i], (struct sockaddr *)&a, sizeof(a)))
+			die("udp socket");
+	}
+	if (getsockname(udp_pair[1], (struct sockaddr *)&a, &len) ||
+	    connect(udp_pair[0], (struct sockaddr *)&a, sizeof(a)))
+		die("udp connect");
+}
+
+static double time_udp(int loops)
+{
+	double t0 = now();
+	char c = 0;
+	int i;
+
+	for (i = 0; i < loops; i++)
+		if (send(udp_pair[0], &c, 1, 0) != 1 ||
+		    recv(udp_pair[1], &c, 1, 0) != 1)
+			die("udp send/recv");
 	return (now() - t0) * 1e9 / loops;
 }
 
@@ -393,6 +432,8 @@ static void hook_sample(struct hsock *h, int kfd, int k)
 		return;
 	}
 	h->v[0][k] = time_send0(h->fd, o.loops);
+	if (!h->tag)
+		h->v[4][k] = time_udp(o.loops);
 	if (kfd >= 0) {
 		h->v[1][k] = time_kmod(kfd, h->fd, o.loops, 0);
 		h->v[2][k] = time_kmod(kfd, h->fd, o.loops, 1);
@@ -402,12 +443,13 @@ static void hook_sample(struct hsock *h, int kfd, int k)
 static int cmd_hook(void)
 {
 	static const char *const series[NSERIES] = {
-		"send0", "call", "optw", "sock" };
+		"send0", "call", "optw", "sock", "udp" };
 	struct hsock s[5];
 	int n = 0, i, j, k, kfd = -1;
 
 	if (!o.have_sink || !o.have_greet)
 		errno = 0, die("hook: --sink and --greet are required");
+	udp_open();
 	if (wanted("plain"))
 		s[n++] = (struct hsock){ .name = "plain",
 			.fd = hook_connect(&o.sink, false, false) };
@@ -442,7 +484,8 @@ static int cmd_hook(void)
 		for (j = 0; j < NSERIES; j++) {
 			double med;
 
-			if (s[i].fd < 0 ? j != 3 : j == 3 || (j && kfd < 0))
+			if (s[i].fd < 0 ? j != 3 : j == 3 || (j && j < 3 && kfd < 0) ||
+			    (j == 4 && s[i].tag))
 				continue;
 			med = median(s[i].v[j], o.samples);	/* sorts */
 			printf(" %s_min=%.1f %s_med=%.1f", series[j],

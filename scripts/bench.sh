@@ -80,6 +80,9 @@ else
 	mkdir -p "$stage/bin" "$stage/integration" "$stage/guest"
 	cp bench/bin/toa_bench bench/bin/toa_bench_kmod.ko "$stage/bin/"
 	# the HAProxy line: its client/backend and the preload library
+	make --no-print-directory -C tests bin/toa_bpfopt >>"$run/build.log" 2>&1 &&
+	cp tests/bin/toa_bpfopt "$stage/bin/" ||
+		echo "bench: no toa_bpfopt: no eBPF row"
 	make --no-print-directory -C tests bin/toa_peer >>"$run/build.log" 2>&1 &&
 	make --no-print-directory -C user >>"$run/build.log" 2>&1 &&
 	cp tests/bin/toa_peer user/bin/libsdp_toa_transparent.so "$stage/bin/" ||
@@ -164,7 +167,7 @@ function stat(key, what,   i, n, a, m) {	# what: med min max n over vals[key, i]
 	if (what == "max") return a[n]
 	return m
 }
-BEGIN { ser[1] = "call"; ser[2] = "optw"; ser[3] = "sock"; ser[4] = "send0" }
+BEGIN { ser[1] = "call"; ser[2] = "optw"; ser[3] = "sock"; ser[4] = "send0"; ser[5] = "udp" }
 function ref_of(t) { return t ~ /^scale_/ ? "conn" : t }
 function pct(x) { return x == "" ? "-" : sprintf("%.1f%%", 100 * x) }
 function put(s) { print s > md }
@@ -190,7 +193,7 @@ function rstat(t, v, rt, rv, what,   a, n, m) {
 	hk = s SUBSEP k
 	if (!(hk in hseen)) { hseen[hk] = 1; horder[++nh] = hk; hn[hk] = 0 }
 	hn[hk]++
-	for (j = 1; j <= 4; j++) {
+	for (j = 1; j <= 5; j++) {
 		if (kv($0, ser[j] "_min") == "") continue
 		hv[hk, j, hn[hk]] = kv($0, ser[j] "_min"); hm[hk, j, hn[hk]] = kv($0, ser[j] "_med")
 		has[hk, j] = 1
@@ -214,7 +217,7 @@ function rstat(t, v, rt, rv, what,   a, n, m) {
 }
 END {
 	# ---- per-call costs first: the estimates in the targets table use them
-	for (j = 1; j <= 4; j++) base[j] = hmin("absent" SUBSEP (j == 3 ? "new" : "plain"), j)
+	for (j = 1; j <= 5; j++) base[j] = hmin("absent" SUBSEP (j == 3 ? "new" : "plain"), j)
 	u = calls["conn", "units"]; b = calls["bulk1", "units"]
 	if (u > 0) { ct = calls["conn", "teo"] / u; co = calls["conn", "optw"] / u; cd = calls["conn", "destroy"] / u }
 	if (b > 0) { bt = calls["bulk1", "teo"] / b; bo = calls["bulk1", "optw"] / b }
@@ -285,14 +288,15 @@ END {
 	put("")
 	put("Per call, in ns (TCG): minimum over all samples, added vs module absent, (median of the samples).")
 	put("call = tcp_established_options(sk, NULL) called directly (bench/kmod); optw = tcp_options_write with nothing to write;")
-	put("sock = socket(), [tag], close() (per-connection work of the table); send0 = send(fd, \"\", 0), one tcp_current_mss() inside a syscall.")
+	put("sock = socket(), [tag], close() (per-connection work of the table); send0 = send(fd, \"\", 0), one tcp_current_mss() inside a syscall;")
+	put("udp = one 1-byte UDP datagram over loopback, sent and received (a packet out and in through IP and the cgroup skb hooks: on 5.10/5.11 the static key the native path holds switches those on too).")
 	put("")
-	put("| state | socket | call | optw | sock | send0 |")
-	put("|---|---|---|---|---|---|")
+	put("| state | socket | call | optw | sock | send0 | udp |")
+	put("|---|---|---|---|---|---|---|")
 	for (i = 1; i <= nh; i++) {
 		split(horder[i], p, SUBSEP)
 		line = "| " p[1] " | " p[2]
-		for (j = 1; j <= 4; j++) {
+		for (j = 1; j <= 5; j++) {
 			if (!((horder[i], j) in has)) { line = line " | -"; continue }
 			c = hmin(horder[i], j)
 			line = line sprintf(" | %.0f %+.0f (%.0f)", c, c - base[j], hmed(horder[i], j))
@@ -300,7 +304,7 @@ END {
 		put(line " |")
 	}
 	# the per-call panel of the plot: label, call, optw (minimum ns)
-	nl = split("absent/plain/absent|empty/plain/none tagged|tagged/plain/untagged (2 tagged)|tagged/tagdata/tagged, no TOA|tagged/tag/tagged, TOA|scale_100000/plain/untagged (100k)|scale_100000/tag/tagged, TOA (100k)", L, "|")
+	nl = split("absent/plain/absent|empty/plain/none tagged|tagged/plain/untagged (2 tagged)|tagged/tagdata/tagged, no TOA|tagged/tag/tagged, TOA|ebpf/plain/eBPF sender, TOA|scale_100000/plain/untagged (100k)|scale_100000/tag/tagged, TOA (100k)", L, "|")
 	for (i = 1; i <= nl; i++) {
 		split(L[i], p, "/"); k = p[1] SUBSEP p[2]
 		if (!((k, 1) in has)) continue

@@ -230,6 +230,32 @@ static void status_module(const char *sys, const char *const *pnames,
 	}
 }
 
+static unsigned long stat_val(const struct stats *st, const char *name)
+{
+	int i;
+
+	for (i = 0; i < st->n; i++)
+		if (!strcmp(st->name[i], name))
+			return strtoul(st->val[i], NULL, 10);
+	return 0;
+}
+
+/* What the counters say an operator must know, in words. */
+static void status_warnings(const struct stats *st)
+{
+	unsigned long denied = stat_val(st, "pkts_prog_denied");
+	unsigned long after = stat_val(st, "pkts_prog_after");
+
+	if (denied)
+		printf("  warning: %lu TOA dropped by TCP because a BPF sock_ops program returned\n"
+		       "           other than 1 at HDR_OPT_LEN_CB (pkts_prog_denied)\n",
+		       denied);
+	if (after)
+		printf("  note: %lu TOA written before a BPF sock_ops program ran; a program that\n"
+		       "        returns other than 1 at WRITE_HDR_OPT_CB removes them (pkts_prog_after)\n",
+		       after);
+}
+
 static int cmd_status(double interval)
 {
 	struct stats b1, a1, b2, a2;
@@ -257,6 +283,8 @@ static int cmd_status(double interval)
 		printf("{");
 	status_module(SYS_MOD, params, SDP_TOA_STATS_PATH, "sdp_toa", &b1,
 		      &a1, interval, true);
+	if (!json)
+		status_warnings(&a1);
 	if (recv)
 		status_module(SYS_RECV, rparams, SDP_TOA_RECV_STATS_PATH,
 			      "sdp_toa_recv", &b2, &a2, interval, false);

@@ -26,10 +26,10 @@ echo kprobe >"$PARAMS/datapath" 2>/dev/null && fail "datapath is writable after 
 assert_eq "$(toa_stat datapath)" "$(toa_datapath)" "datapath line of $STATS"
 toa_stats_dump
 for c in sockets_tagged sockets_cleared sockets_live pkts_v4 pkts_v6 \
-	 pkts_no_room denied invalid; do
+	 pkts_no_room pkts_prog_denied pkts_prog_after denied invalid; do
 	assert_eq "$(toa_stat $c)" 0 "counter $c after load"
 done
-extra=$(awk '$1 !~ /^(sockets_tagged|sockets_cleared|sockets_live|pkts_v4|pkts_v6|pkts_no_room|denied|invalid)$/' "$STATS")
+extra=$(awk '$1 !~ /^(sockets_tagged|sockets_cleared|sockets_live|pkts_v4|pkts_v6|pkts_no_room|pkts_prog_denied|pkts_prog_after|denied|invalid)$/' "$STATS")
 [ -z "$extra" ] || log "other lines in $STATS: $extra"
 dmesg_new | grep -E 'sdp_toa.*load' || fail "no load line in dmesg"
 

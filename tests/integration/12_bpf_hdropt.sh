@@ -7,6 +7,11 @@
 #     program leaves TOA alone; unloading sdp_toa leaves the program
 #     working; with both gone TCP calls no sock_ops code any more (the
 #     static key is back off: the module's reference was balanced).
+#     The counters say what went out beside the program: pkts_prog_after
+#     counts TOA written where the program ran after it; a program that
+#     returns 0 at HDR_OPT_LEN_CB (TCP drops the reservation) is counted
+#     in pkts_prog_denied, and one that returns 0 at WRITE_HDR_OPT_CB
+#     (TCP NOP-fills the room) leaves pkts_v4 - pkts_prog_after on the wire.
 . /tests/lib.sh
 
 CG=/sys/fs/cgroup
@@ -15,9 +20,9 @@ OPT='253/8:534450425046'
 grep -q "^[^ ]* $CG cgroup2 " /proc/mounts ||
 	mount -t cgroup2 none $CG || fail "mounting cgroup2 on $CG"
 
-bpf_on() {
+bpf_on() {	# [toa_bpfopt options]
 	rm -f bpf.rdy
-	"$BIN/toa_bpfopt" --cgroup $CG --ready bpf.rdy >bpf.out 2>&1 &
+	"$BIN/toa_bpfopt" --cgroup $CG --ready bpf.rdy "$@" >bpf.out 2>&1 &
 	echo $! >bpf.pid
 	bg_track $!
 	wait_file bpf.rdy
@@ -34,6 +39,7 @@ conn() {
 		tag="[$addr]:4000"
 	else dst=$BE4:8080 addr=203.0.113.7 len=8 src=$LB4 tag=$addr:4000; fi
 	server_start s$1 --listen "$dst" --count 1 --expect 301000 --reply 2000
+	stats_before
 	sniff_start $1
 	may=
 	[ "$3" = no ] && may="--tag-may-fail ENOPROTOOPT"
@@ -59,10 +65,57 @@ conn() {
 		[ "$4" = yes ] && assert_eq \
 			"$(count "opts=[^ ]*254/$len,253/8 .* unknown=$OPT " $1.txt)" \
 			"$n" "$1: segments with TOA, then the program's option"
+		assert_eq "$(stat_delta pkts_v4 pkts_v6)" "$n" "$1: pkts_v4 + pkts_v6"
+		after=0
+		[ "$4" = yes ] && after=$n
+		assert_eq "$(stat_delta pkts_prog_after)" "$after" "$1: pkts_prog_after"
+		assert_eq "$(stat_delta pkts_prog_denied)" 0 "$1: pkts_prog_denied"
 	else
 		assert_eq "$(count ' toa=254/' $1.txt)" 0 "$1: segments with TOA"
 	fi
 	log "$1: $segs client segments, $with with the program's option, $(count ' toa=254/' $1.txt) with TOA"
+}
+
+stats_before() {
+	_s0=$(cat "$STATS" 2>/dev/null)
+}
+stat_delta() {	# COUNTER...: their sum's growth since stats_before
+	_d=0
+	for _c in "$@"; do
+		_b=$(echo "$_s0" | sed -n "s/^$_c //p")
+		[ -n "$_b" ] || fail "no counter $_c in $STATS"
+		_d=$((_d + $(toa_stat $_c) - _b))
+	done
+	echo $_d
+}
+
+# conn_deny NAME len|write: the program returns 0 at that op; the wire
+# has neither option, and the counters say why
+conn_deny() {
+	server_start s$1 --listen $BE4:8080 --count 1 --expect 301000 --reply 2000
+	stats_before
+	sniff_start $1
+	client c$1 --dst $BE4:8080 --tag 203.0.113.7:4000 --send 1000 \
+		--recv 2000 --send2 300000 --expect-recv 2000
+	server_wait s$1
+	sniff_stop $1
+	segs=$(count "src=$LB4 " $1.txt)
+	assert_gt "$segs" 5 "$1: client segments"
+	assert_eq "$(count ' toa=254/' $1.txt)" 0 "$1: segments with TOA"
+	assert_eq "$(count " unknown=$OPT " $1.txt)" 0 "$1: segments with the program's option"
+	sent=$(stat_delta pkts_v4 pkts_v6)
+	after=$(stat_delta pkts_prog_after)
+	denied=$(stat_delta pkts_prog_denied)
+	log "$1: $segs client segments; pkts_v4 +$sent, pkts_prog_after +$after, pkts_prog_denied +$denied"
+	if [ "$2" = len ]; then
+		assert_eq "$sent" 0 "$1: pkts_v4 (nothing was written)"
+		# the handshake ACK and the request's first segment, at least
+		assert_ge "$denied" 2 "$1: pkts_prog_denied"
+	else
+		assert_ge "$sent" 2 "$1: pkts_v4 (written, then NOP-filled)"
+		assert_eq "$after" "$sent" "$1: pkts_prog_after: every TOA written was the program's to keep"
+		assert_eq "$denied" 0 "$1: pkts_prog_denied"
+	fi
 }
 
 # sockops_calls NAME: calls into the sock_ops function during one connection
@@ -100,6 +153,15 @@ toa_load
 assert_eq "$(toa_datapath)" native "c: data path"
 conn c4 4 yes yes
 conn c6 6 yes yes
+log "c2) the program returns 0 at HDR_OPT_LEN_CB, then at WRITE_HDR_OPT_CB"
+bpf_off
+bpf_on --deny len
+conn_deny f4 len
+bpf_off
+bpf_on --deny write
+conn_deny g4 write
+bpf_off
+bpf_on
 log "d) sdp_toa unloaded: the program alone"
 toa_unload
 conn d4 4 no yes

@@ -5,7 +5,7 @@
  * of the kernel selftest test_tcp_hdr_options), to run beside sdp_toa.
  *
  *   toa_bpfopt --cgroup DIR [--ready FILE] [--stop-file FILE]
- *              [--toa A.B.C.D:PORT [--kind K]]
+ *              [--toa A.B.C.D:PORT [--kind K]] [--deny len|write]
  *
  * Loads the program, attaches it to the cgroup v2 directory DIR, creates
  * --ready, and keeps it attached until SIGTERM/SIGINT or --stop-file
@@ -19,7 +19,10 @@
  * So every segment of every socket that connects in DIR carries it, SYN
  * included. With --toa the 8 bytes are a TOA instead (kind --kind, 254 by
  * default: kind, 8, port, address, network order): a sender that is not
- * sdp_toa, for the receiver's tests. No clang or libbpf: the few instructions are assembled here
+ * sdp_toa, for the receiver's tests. With --deny the program returns 0 at
+ * HDR_OPT_LEN_CB (TCP then drops every reservation of the call, TOA's
+ * too) or at WRITE_HDR_OPT_CB (TCP NOP-fills the whole room), as a
+ * program whose default is "return 0" does. No clang or libbpf: the few instructions are assembled here
  * and loaded with the bpf() system call.
  */
 #include <errno.h>
@@ -61,31 +64,39 @@
 static struct bpf_insn prog[] = {
 	/*  0 */ MOV64_REG(BPF_REG_6, BPF_REG_1),
 	/*  1 */ LDX_W(BPF_REG_2, BPF_REG_6, OFF_OP),
-	/*  2 */ JEQ_IMM(BPF_REG_2, BPF_SOCK_OPS_TCP_CONNECT_CB, 3),	/* 6 */
-	/*  3 */ JEQ_IMM(BPF_REG_2, BPF_SOCK_OPS_HDR_OPT_LEN_CB, 7),	/* 11 */
-	/*  4 */ JEQ_IMM(BPF_REG_2, BPF_SOCK_OPS_WRITE_HDR_OPT_CB, 11), /* 16 */
-	/*  5 */ JA(18),						/* 24 */
-	/*  6 */ LDX_W(BPF_REG_2, BPF_REG_6, OFF_FLAGS),
-	/*  7 */ OR64_IMM(BPF_REG_2, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG),
-	/*  8 */ MOV64_REG(BPF_REG_1, BPF_REG_6),
-	/*  9 */ CALL(BPF_FUNC_sock_ops_cb_flags_set),
-	/* 10 */ JA(13),						/* 24 */
-	/* 11 */ MOV64_REG(BPF_REG_1, BPF_REG_6),
-	/* 12 */ MOV64_IMM(BPF_REG_2, 8),
-	/* 13 */ MOV64_IMM(BPF_REG_3, 0),
-	/* 14 */ CALL(BPF_FUNC_reserve_hdr_opt),
-	/* 15 */ JA(8),							/* 24 */
-	/* 16 */ ST_W(BPF_REG_10, -8, OPT_W0),
-	/* 17 */ ST_W(BPF_REG_10, -4, OPT_W1),
-	/* 18 */ MOV64_REG(BPF_REG_1, BPF_REG_6),
-	/* 19 */ MOV64_REG(BPF_REG_2, BPF_REG_10),
-	/* 20 */ ADD64_IMM(BPF_REG_2, -8),
-	/* 21 */ MOV64_IMM(BPF_REG_3, 8),
-	/* 22 */ MOV64_IMM(BPF_REG_4, 0),
-	/* 23 */ CALL(BPF_FUNC_store_hdr_opt),
-	/* 24 */ MOV64_IMM(BPF_REG_0, 1),
-	/* 25 */ EXIT(),
+	/*  2 */ JEQ_IMM(BPF_REG_2, BPF_SOCK_OPS_TCP_CONNECT_CB, 4),	/* 7 */
+	/*  3 */ JEQ_IMM(BPF_REG_2, BPF_SOCK_OPS_HDR_OPT_LEN_CB, 8),	/* 12 */
+	/*  4 */ JEQ_IMM(BPF_REG_2, BPF_SOCK_OPS_WRITE_HDR_OPT_CB, 13), /* 18 */
+	/*  5 */ MOV64_IMM(BPF_REG_0, 1),
+	/*  6 */ EXIT(),
+	/*  7 */ LDX_W(BPF_REG_2, BPF_REG_6, OFF_FLAGS),
+	/*  8 */ OR64_IMM(BPF_REG_2, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG),
+	/*  9 */ MOV64_REG(BPF_REG_1, BPF_REG_6),
+	/* 10 */ CALL(BPF_FUNC_sock_ops_cb_flags_set),
+	/* 11 */ JA(-7),						/* 5 */
+	/* 12 */ MOV64_REG(BPF_REG_1, BPF_REG_6),
+	/* 13 */ MOV64_IMM(BPF_REG_2, 8),
+	/* 14 */ MOV64_IMM(BPF_REG_3, 0),
+	/* 15 */ CALL(BPF_FUNC_reserve_hdr_opt),
+	/* 16 */ MOV64_IMM(BPF_REG_0, 1),	/* PROG_RET_LEN */
+	/* 17 */ EXIT(),
+	/* 18 */ ST_W(BPF_REG_10, -8, OPT_W0),	/* PROG_OPT */
+	/* 19 */ ST_W(BPF_REG_10, -4, OPT_W1),
+	/* 20 */ MOV64_REG(BPF_REG_1, BPF_REG_6),
+	/* 21 */ MOV64_REG(BPF_REG_2, BPF_REG_10),
+	/* 22 */ ADD64_IMM(BPF_REG_2, -8),
+	/* 23 */ MOV64_IMM(BPF_REG_3, 8),
+	/* 24 */ MOV64_IMM(BPF_REG_4, 0),
+	/* 25 */ CALL(BPF_FUNC_store_hdr_opt),
+	/* 26 */ MOV64_IMM(BPF_REG_0, 1),	/* PROG_RET_WRITE */
+	/* 27 */ EXIT(),
 };
+
+/* instructions patched by the options */
+#define PROG_RET_LEN	16
+#define PROG_OPT	18
+#define PROG_RET_WRITE	26
+
 
 static volatile sig_atomic_t stop;
 
@@ -127,7 +138,7 @@ static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: toa_bpfopt --cgroup DIR [--ready FILE] [--stop-file FILE]\n"
-		"                  [--toa A.B.C.D:PORT [--kind K]]\n");
+		"                  [--toa A.B.C.D:PORT [--kind K]] [--deny len|write]\n");
 	exit(status);
 }
 
@@ -141,8 +152,8 @@ static void prog_set_toa(const struct sockaddr_in *sin, int kind)
 	memcpy(b + 4, &sin->sin_addr, 4);
 	w0 = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
 	w1 = b[4] | b[5] << 8 | b[6] << 16 | (uint32_t)b[7] << 24;
-	prog[16].imm = (int32_t)w0;
-	prog[17].imm = (int32_t)w1;
+	prog[PROG_OPT].imm = (int32_t)w0;
+	prog[PROG_OPT + 1].imm = (int32_t)w1;
 }
 
 int main(int argc, char **argv)
@@ -150,7 +161,8 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "cgroup", 1, 0, 'c' }, { "ready", 1, 0, 'r' },
 		{ "stop-file", 1, 0, 's' }, { "toa", 1, 0, 't' },
-		{ "kind", 1, 0, 'k' }, { "help", 0, 0, 'h' },
+		{ "kind", 1, 0, 'k' }, { "deny", 1, 0, 'd' },
+		{ "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *cgroup = NULL, *ready = NULL, *stop_file = NULL;
@@ -174,6 +186,14 @@ int main(int argc, char **argv)
 			have_toa = true;
 			break;
 		case 'k': kind = tt_parse_num(optarg, 2, 255, "--kind"); break;
+		case 'd':
+			if (!strcmp(optarg, "len"))
+				prog[PROG_RET_LEN].imm = 0;
+			else if (!strcmp(optarg, "write"))
+				prog[PROG_RET_WRITE].imm = 0;
+			else
+				die("--deny takes len or write");
+			break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
