@@ -344,4 +344,27 @@ static const struct file_operations compat_single_fops __maybe_unused = {
 	proc_create_data(name, mode, parent, &compat_single_fops, show)
 #endif
 
+/*
+ * A /proc file of single_open() whose open is our own (to check the
+ * caller): struct proc_ops from 5.6, a file_operations before.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 6, 0)
+#define COMPAT_PROC_SINGLE_OPS(name, open_fn)				\
+	static const struct proc_ops name = {				\
+		.proc_open	= open_fn,				\
+		.proc_read	= seq_read,				\
+		.proc_lseek	= seq_lseek,				\
+		.proc_release	= single_release,			\
+	}
+#else
+#define COMPAT_PROC_SINGLE_OPS(name, open_fn)				\
+	static const struct file_operations name = {			\
+		.owner		= THIS_MODULE,				\
+		.open		= open_fn,				\
+		.read		= seq_read,				\
+		.llseek		= seq_lseek,				\
+		.release	= single_release,			\
+	}
+#endif
+
 #endif /* SDP_TOA_COMPAT_H */

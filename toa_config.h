@@ -9,6 +9,8 @@
 #ifndef TOA_CONFIG_H
 #define TOA_CONFIG_H
 
+#include <linux/cred.h>
+
 struct toa_config {
 	int kind;		/* option kind of the 8-byte form */
 	int kind6;		/* option kind of the 20-byte form */
@@ -18,5 +20,13 @@ struct toa_config {
 };
 
 extern struct toa_config toa_cfg;
+
+/* The caller is a member of allowed_gid (in the initial user namespace). */
+static inline bool toa_cfg_gid_member(void)
+{
+	int gid = READ_ONCE(toa_cfg.allowed_gid);
+
+	return gid >= 0 && in_group_p(make_kgid(&init_user_ns, gid));
+}
 
 #endif /* TOA_CONFIG_H */

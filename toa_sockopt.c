@@ -37,11 +37,8 @@ static int toa_check_sock(const struct sock *sk, int pf)
 
 static bool toa_may_tag(const struct sock *sk)
 {
-	int gid = READ_ONCE(toa_cfg.allowed_gid);
-
-	if (ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN))
-		return true;
-	return gid >= 0 && in_group_p(make_kgid(&init_user_ns, gid));
+	return ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN) ||
+	       toa_cfg_gid_member();
 }
 
 static int toa_set_locked(struct sock *sk, const struct toa_addr *client,

@@ -9,7 +9,9 @@
  * handshake and the backend has sent data), always (inject=always), closing
  * (FIN sent or received). segs: segments the TOA went out on.
  *
- * Read-only, root only (0400). The table is walked under RCU; the socket
+ * Read-only, for CAP_NET_ADMIN and members of allowed_gid (the group that
+ * may tag): the file is 0444 and open() checks the caller, so that a
+ * change of allowed_gid holds at once. The table is walked under RCU; the socket
  * fields are read without its lock (a line may mix two moments of a socket
  * that changes meanwhile: it is a view, not a snapshot). The cost is one
  * pass over the table per read, bounded by the number of tagged sockets.
@@ -114,10 +116,19 @@ static int toa_view_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+static int toa_view_open(struct inode *inode, struct file *file)
+{
+	if (!capable(CAP_NET_ADMIN) && !toa_cfg_gid_member())
+		return -EACCES;
+	return single_open(file, toa_view_show, NULL);
+}
+
+COMPAT_PROC_SINGLE_OPS(toa_view_ops, toa_view_open);
+
 int toa_view_init(void)
 {
-	if (!proc_create_single(TOA_VIEW_NAME, 0400, init_net.proc_net,
-				toa_view_show)) {
+	if (!proc_create(TOA_VIEW_NAME, 0444, init_net.proc_net,
+			 &toa_view_ops)) {
 		pr_err("cannot create /proc/net/%s\n", TOA_VIEW_NAME);
 		return -ENOMEM;
 	}

@@ -342,7 +342,7 @@ static int cmd_sockets(const char *backend, const char *client)
 		     VIEW_PATH);
 	if (!f)
 		die2("%s: %s%s", VIEW_PATH, strerror(errno),
-		     errno == EACCES ? " (root only)" : "");
+		     errno == EACCES ? " (needs CAP_NET_ADMIN or allowed_gid)" : "");
 	if (json)
 		printf("[");
 	else

@@ -115,6 +115,24 @@ assert_eq "$(grep -vc '^local' k1.out)" 1 "sockets --backend: only that one"
 "$ST" sockets --client 2001:db8:c::63 >k2.out
 assert_eq "$(grep -vc '^local' k2.out)" 1 "sockets --client (IPv6, any port)"
 assert_eq "$(grep -vc '^local' k.out)" "$(toa_stat sockets_live)" "sockets: as many lines as sockets_live"
+# who may read the view: CAP_NET_ADMIN, or the group allowed_gid
+SP=/opt/tools/setpriv
+if [ -x $SP ]; then
+	as_nobody() { $SP --reuid 65534 --regid 65534 --clear-groups "$@"; }
+	as_nobody "$ST" sockets >p1.out 2>&1
+	assert_eq "$?" 2 "sockets as nobody: exit 2"
+	assert_grep 'Permission denied .*allowed_gid' p1.out "sockets as nobody: why"
+	toa_param_set allowed_gid 65534 || fail "allowed_gid=65534"
+	as_nobody "$ST" sockets >p2.out 2>&1 || fail "sockets as nobody in allowed_gid: $(cat p2.out)"
+	assert_eq "$(grep -vc '^local' p2.out)" "$(grep -vc '^local' k.out)" \
+		"sockets as nobody in allowed_gid: every tagged socket"
+	assert_gt "$(grep -vc '^local' p2.out)" 2 "sockets as nobody in allowed_gid: lines"
+	toa_param_set allowed_gid -1 || fail "allowed_gid=-1"
+	as_nobody "$ST" sockets >p3.out 2>&1
+	assert_eq "$?" 2 "sockets as nobody once allowed_gid is -1 again: exit 2"
+else
+	log "no $SP: the view's permission is not checked here"
+fi
 for p in u cc cs; do kill "$(cat $p.pid)" 2>/dev/null; wait "$(cat $p.pid)" 2>/dev/null; done
 kill "$(cat sc.pid)" "$(cat ss.pid)" 2>/dev/null
 wait_live_zero
