@@ -256,6 +256,65 @@ static void status_warnings(const struct stats *st)
 		       after);
 }
 
+/* ---- status -p: the Prometheus text format (node_exporter textfile) ---- */
+
+/* gauges among the counters; every other numeric line is a counter */
+static bool prom_gauge(const char *name)
+{
+	return !strcmp(name, "sockets_live");
+}
+
+/* one module: sdp_toa_loaded{module=...}, _info, then its numbers */
+static void prom_module(const char *mod, const char *sys,
+			const char *stats_path)
+{
+	char path[256], ver[128], src[128], dp[32];
+	struct stats st;
+	bool loaded = !access(sys, F_OK) && !read_stats(stats_path, &st);
+	int i;
+
+	printf("sdp_toa_loaded{module=\"%s\"} %d\n", mod, loaded);
+	if (!loaded)
+		return;
+	snprintf(path, sizeof(path), "%s/version", sys);
+	if (!read_line(path, ver, sizeof(ver)))
+		snprintf(ver, sizeof(ver), "unknown");
+	snprintf(path, sizeof(path), "%s/srcversion", sys);
+	if (!read_line(path, src, sizeof(src)))
+		snprintf(src, sizeof(src), "unknown");
+	snprintf(dp, sizeof(dp), "-");
+	for (i = 0; i < st.n; i++)
+		if (!strcmp(st.name[i], "datapath"))
+			snprintf(dp, sizeof(dp), "%s", st.val[i]);
+	printf("sdp_toa_info{module=\"%s\",version=\"%s\",srcversion=\"%s\",datapath=\"%s\"} 1\n",
+	       mod, ver, src, dp);
+	for (i = 0; i < st.n; i++) {
+		if (!is_num(st.val[i]))
+			continue;
+		bool gauge = prom_gauge(st.name[i]);
+		const char *sfx = gauge ? "" : "_total";
+
+		printf("# TYPE %s_%s%s %s\n%s_%s%s %s\n", mod, st.name[i], sfx,
+		       gauge ? "gauge" : "counter", mod, st.name[i], sfx,
+		       st.val[i]);
+	}
+}
+
+/*
+ * Always exit 0 with a well-formed file: an absent module is
+ * sdp_toa_loaded 0, which is what an alert wants to see.
+ */
+static int cmd_prometheus(void)
+{
+	printf("# HELP sdp_toa_loaded Whether the module is loaded.\n"
+	       "# TYPE sdp_toa_loaded gauge\n");
+	printf("# HELP sdp_toa_info Version, srcversion and data path of a loaded module.\n"
+	       "# TYPE sdp_toa_info gauge\n");
+	prom_module("sdp_toa", SYS_MOD, SDP_TOA_STATS_PATH);
+	prom_module("sdp_toa_recv", SYS_RECV, SDP_TOA_RECV_STATS_PATH);
+	return 0;
+}
+
 static int cmd_status(double interval)
 {
 	struct stats b1, a1, b2, a2;
@@ -568,7 +627,7 @@ static int cmd_check(const char *client_s, int want_kind)
 static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-"usage: sdp-toa status [-i SECS] [-j]\n"
+"usage: sdp-toa status [-i SECS] [-j | -p]\n"
 "       sdp-toa check [-j] [--client a.b.c.d:port] [--kind K]\n"
 "       sdp-toa sockets [-j] [--backend ADDR[:PORT]] [--client ADDR[:PORT]]\n"
 "See sdp-toa(8).\n");
@@ -581,12 +640,14 @@ int main(int argc, char **argv)
 		{ "json", 0, 0, 'j' }, { "interval", 1, 0, 'i' },
 		{ "client", 1, 0, 'c' }, { "help", 0, 0, 'h' },
 		{ "kind", 1, 0, 'k' }, { "backend", 1, 0, 'b' },
+		{ "prometheus", 0, 0, 'p' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *cmd, *client = "203.0.113.1:4242", *backend = NULL,
 		   *client_filter = NULL;
 	double interval = 0;
 	int c, want_kind = -1;
+	bool prom = false;
 
 	if (argc < 2)
 		usage(2);
@@ -594,9 +655,10 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
 		usage(0);
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "ji:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ji:ph", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
+		case 'p': prom = true; break;
 		case 'i': interval = strtod(optarg, NULL); break;
 		case 'c': client = client_filter = optarg; break;
 		case 'b': backend = optarg; break;
@@ -611,8 +673,10 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(2);
+	if (prom && (json || interval > 0 || strcmp(cmd, "status")))
+		usage(2);
 	if (!strcmp(cmd, "status"))
-		return cmd_status(interval);
+		return prom ? cmd_prometheus() : cmd_status(interval);
 	if (!strcmp(cmd, "check"))
 		return cmd_check(client, want_kind);
 	if (!strcmp(cmd, "sockets"))

@@ -9,8 +9,9 @@
 #         loopback connection in a private netns carries the TOA), fails
 #         with a one-line reason when the module is absent or the kind the
 #         receivers read does not match; JSON too
-#       sockets: a tagged socket in each state (unconnected, carrying,
-#         stopped after the backend's first byte) with its client, kind and
+#       sockets: a tagged socket in each state (unconnected, handshake,
+#         carrying, stopped after the backend's first byte, always,
+#         closing after the backend's FIN) with its client, kind and
 #         segment count; filters; JSON; as many lines as sockets_live, none
 #         stale after they close; read in a loop across an rmmod
 #       clear errors: not loaded (exit 2)
@@ -25,6 +26,9 @@ rc=$?
 cat s0.out | sed 's/^/# /'
 assert_eq "$rc" 2 "status without the module: exit 2"
 assert_grep 'sdp_toa is not loaded' s0.out "status says the module is not loaded"
+"$ST" status -p >p0.out 2>&1
+assert_eq "$?" 0 "status -p without the module: exit 0"
+assert_grep '^sdp_toa_loaded\{module="sdp_toa"\} 0$' p0.out "status -p: sdp_toa_loaded 0"
 "$ST" check >c0.out 2>&1
 assert_eq "$?" 1 "check without the module: exit 1 (fail)"
 assert_grep '^fail: sdp_toa is not loaded' c0.out "check's reason"
@@ -85,6 +89,20 @@ recv_load
 	{ cat s3.json; fail "status -j with the receiver"; }
 "$ST" status >s3.out 2>&1
 assert_grep '^sdp_toa_recv: loaded' s3.out "status: the receiver"
+# the Prometheus text format: every sample line well formed, the values
+# those of /proc, counters _total, sockets_live a gauge
+"$ST" status -p >p1.out 2>&1 || fail "status -p: $(cat p1.out)"
+sed 's/^/# /' p1.out | head -12
+assert_eq "$(grep -vcE '^(# (HELP|TYPE) .*|[a-z_][a-z0-9_]*(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\})? [0-9]+)$' p1.out)" 0 \
+	"status -p: lines that are not the text format"
+assert_grep '^sdp_toa_loaded\{module="sdp_toa"\} 1$' p1.out "status -p: sdp_toa loaded"
+assert_grep '^sdp_toa_loaded\{module="sdp_toa_recv"\} 1$' p1.out "status -p: receiver loaded"
+assert_grep "^sdp_toa_info\\{module=\"sdp_toa\",.*datapath=\"$(toa_datapath)\"\\} 1\$" p1.out "status -p: info"
+assert_grep '^# TYPE sdp_toa_sockets_live gauge$' p1.out "status -p: sockets_live is a gauge"
+assert_eq "$(sed -n 's/^sdp_toa_sockets_tagged_total //p' p1.out)" \
+	"$(toa_stat sockets_tagged)" "status -p: sockets_tagged"
+assert_eq "$(sed -n 's/^sdp_toa_recv_toa_v4_total //p' p1.out)" \
+	"$(recv_stat toa_v4)" "status -p: the receiver's toa_v4"
 recv_unload
 
 log "sockets: the per-socket view, a socket in each state"
@@ -97,9 +115,13 @@ client_bg cc --dst $BE4:8302 --tag 203.0.113.62:4002 --send 1000 --recv 100 --re
 # stopped: the backend answered (IPv6, 20-byte form)
 server_start ss --listen "[$BE6]:8303" --count 1 --expect 100 --reply 100 --allow-reset
 client_bg cs --dst "[$BE6]:8303" --tag "[2001:db8:c::63]:4003" --send 100 --recv 100 --ready cs.rdy --hold 30
+# closing: the backend sent its FIN first (CLOSE_WAIT on this side)
+server_start sf --listen $BE4:8304 --count 1 --expect 100 --shut-first --allow-reset
+client_bg cf --dst $BE4:8304 --tag 203.0.113.64:4004 --send 100 --ready cf.rdy --hold 30
 wait_file u.rdy
 wait_file cc.rdy
 wait_file cs.rdy
+wait_file cf.rdy
 sleep 1
 "$ST" sockets >k.out 2>&1 || fail "sockets: $(cat k.out)"
 sed 's/^/# /' k.out
@@ -114,7 +136,21 @@ assert_eq "$(grep -c carrying k1.out)" 1 "sockets --backend ADDR:PORT"
 assert_eq "$(grep -vc '^local' k1.out)" 1 "sockets --backend: only that one"
 "$ST" sockets --client 2001:db8:c::63 >k2.out
 assert_eq "$(grep -vc '^local' k2.out)" 1 "sockets --client (IPv6, any port)"
+assert_grep "$BE4:8304 +203\\.0\\.113\\.64:4004 +254 +closing " k.out "sockets: closing (the backend's FIN came)"
 assert_eq "$(grep -vc '^local' k.out)" "$(toa_stat sockets_live)" "sockets: as many lines as sockets_live"
+# always: the established ones, with inject=always
+toa_param_set inject always || fail "inject=always"
+"$ST" sockets >ka.out 2>&1 || fail "sockets (always): $(cat ka.out)"
+toa_param_set inject handshake || fail "inject=handshake"
+assert_grep "$BE4:8302 +203\\.0\\.113\\.62:4002 +254 +always " ka.out "sockets: inject=always"
+# handshake: a SYN to an on-link address nobody has (ARP fails in ~3 s)
+"$IP" netns exec lb "$BIN/toa_client" --dst 192.0.2.77:8305 \
+	--tag 203.0.113.65:4005 --syn-retries 2 --send 1 >h.out 2>&1 &
+hpid=$!
+_hs() { "$ST" sockets >kh.out 2>&1 && grep -qE '192\.0\.2\.77:8305 .*203\.0\.113\.65:4005 +254 +handshake ' kh.out; }
+wait_until 10 _hs || { cat kh.out h.out; fail "sockets: no socket in state handshake"; }
+kill "$hpid" 2>/dev/null
+wait "$hpid" 2>/dev/null
 # who may read the view: CAP_NET_ADMIN, or the group allowed_gid
 SP=/opt/tools/setpriv
 if [ -x $SP ]; then
@@ -133,8 +169,8 @@ if [ -x $SP ]; then
 else
 	log "no $SP: the view's permission is not checked here"
 fi
-for p in u cc cs; do kill "$(cat $p.pid)" 2>/dev/null; wait "$(cat $p.pid)" 2>/dev/null; done
-kill "$(cat sc.pid)" "$(cat ss.pid)" 2>/dev/null
+for p in u cc cs cf; do kill "$(cat $p.pid)" 2>/dev/null; wait "$(cat $p.pid)" 2>/dev/null; done
+kill "$(cat sc.pid)" "$(cat ss.pid)" "$(cat sf.pid)" 2>/dev/null
 wait_live_zero
 "$ST" sockets >k3.out || fail "sockets after they went"
 assert_eq "$(grep -vc '^local' k3.out)" 0 "sockets: no stale entry after they closed"
