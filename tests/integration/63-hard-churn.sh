@@ -19,6 +19,9 @@
 #     So the long form (N = 20,000, TOL 284) sees a leak of 1 in 70
 #     sockets, or any one way of ending (>= 1,000 sockets each) leaking;
 #     the short form (TOL 104) a leak of more than 1 in 20.
+#     The per-socket view (/proc/net/sdp_toa_sockets) is read in a loop
+#     through the whole churn: it lists exactly the 1000 held, and no line
+#     once every socket is gone.
 #  5. Then N untagged connections (IPv4, IPv6, IPv4-mapped): not one segment
 #     carries TOA (inject=always; their sockets reuse the freed memory).
 . /tests/lib.sh
@@ -99,6 +102,8 @@ slab_snap s2
 hold_bg t0 lb --count 1000 --tag 203.0.113.30:4000
 hold_ready t0
 assert_eq "$(toa_stat sockets_live)" 1000 "sockets_live with 1000 held"
+VIEW=/proc/net/sdp_toa_sockets
+assert_eq "$(grep -c ' client=203\.0\.113\.30:4000 ' $VIEW)" 1000 "view: the 1000 held"
 slab_snap s3
 hold_end t0
 settle
@@ -137,6 +142,14 @@ chunks() {	# TOTAL SIZE: "s s s ... rest"
 		_t=$((_t - $2))
 	done
 }
+
+# the view, read over and over while sockets come and go
+( n=0; while [ ! -e view.stop ]; do
+	cat $VIEW >/dev/null || { echo "read failed" >view.err; break; }
+	n=$((n + 1))
+  done; echo $n >view.reads ) &
+vpid=$!
+bg_track $vpid
 
 log "never connected: $n_nc"
 i=0
@@ -220,6 +233,11 @@ done
 
 total=$((n_nc + n_ref + n_to + n_cl + n_l0 + n_kill + n_ns))
 settle
+touch view.stop
+wait $vpid
+[ -e view.err ] && fail "reading $VIEW during the churn: $(cat view.err)"
+assert_eq "$(wc -l <$VIEW)" 0 "view: lines once every socket is gone"
+log "figures: the view read $(cat view.reads) times during the churn"
 sink_stop sk
 sink_stop sr
 assert_eq "$(( $(toa_stat sockets_tagged) - tagged0 ))" "$total" "sockets tagged during the churn"
