@@ -321,6 +321,18 @@ static inline int compat_copy_sockopt(void *dst, compat_sockopt_arg_t src,
 }
 #endif
 
+/*
+ * May this context take a bucket lock of our rhashtables? It disables BH,
+ * which PREEMPT_RT forbids with preemption off (another task of this CPU
+ * may be inside a BH section), and ftrace runs callbacks with preemption
+ * off when several users hook one function (its list function: sdp_toa
+ * and sdp_toa_recv both hook tcp_v4_destroy_sock). Elsewhere: always.
+ */
+static inline bool compat_may_lock_table(void)
+{
+	return !IS_ENABLED(CONFIG_PREEMPT_RT) || preemptible();
+}
+
 /* ---- /proc ----------------------------------------------------------------- */
 
 /* proc_create_single() is 4.18+: older kernels get it built on proc_create_data(). */

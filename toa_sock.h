@@ -10,6 +10,7 @@
 #ifndef TOA_SOCK_H
 #define TOA_SOCK_H
 
+#include <linux/llist.h>
 #include <linux/rhashtable.h>
 #include <net/sock.h>
 
@@ -41,6 +42,9 @@ struct toa_sock {
 	bool flag_ours;
 	/* Segments the TOA went out on (the view, sdp-toa sockets). */
 	u32 segs;
+	/* its tag or socket is gone; removed from the table by a work item */
+	bool dead;
+	struct llist_node reap;
 	struct rcu_head rcu;
 };
 

@@ -109,7 +109,8 @@ static int toa_view_show(struct seq_file *m, void *v)
 				continue;
 			break;
 		}
-		toa_view_one(m, ts);
+		if (!READ_ONCE(ts->dead))	/* its socket is gone */
+			toa_view_one(m, ts);
 	}
 	rhashtable_walk_stop(&it);
 	rhashtable_walk_exit(&it);

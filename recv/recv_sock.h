@@ -10,6 +10,7 @@
 #ifndef RECV_SOCK_H
 #define RECV_SOCK_H
 
+#include <linux/llist.h>
 #include <linux/rhashtable.h>
 #include <net/ipv6.h>
 #include <net/sock.h>
@@ -55,6 +56,9 @@ struct recv_sock {
 	/* under the socket's ownership: */
 	bool waiting;			/* for a TOA on the client's segments */
 	bool flag_ours;			/* we set PARSE_UNKNOWN_HDR_OPT_CB */
+	/* its socket is gone; removed from the table by a work item */
+	bool dead;
+	struct llist_node reap;
 	struct rcu_head rcu;
 };
 
