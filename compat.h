@@ -172,6 +172,34 @@ static inline void compat_synchronize_tasks(void)
 #endif
 }
 
+/*
+ * A return hook without a kretprobe: an IPMODIFY ftrace callback sends the
+ * call to a wrapper in the module, which calls the function itself through
+ * a pointer. That needs a kernel whose functions may be called through a
+ * pointer whether or not C ever took their address (no x86 IBT, which
+ * seals the landing pads of such functions; no kCFI; no arm64 BTI), and
+ * an ftrace that can move the instruction pointer (WITH_REGS; arm64 lost
+ * it in 6.2, where the native path is used anyway). 4.0+: IPMODIFY (3.19),
+ * within_module() (3.17); el7's 3.10 keeps the kretprobe.
+ */
+#if defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS) && \
+	!defined(CONFIG_X86_KERNEL_IBT) && !defined(CONFIG_CFI_CLANG) && \
+	!defined(CONFIG_ARM64_BTI_KERNEL) && \
+	LINUX_VERSION_CODE >= KERNEL_VERSION(4, 0, 0)
+#define COMPAT_FTRACE_CAN_WRAP	1
+static __always_inline void compat_ftrace_set_ip(compat_ftrace_regs_t *fregs,
+						 unsigned long ip)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+	instruction_pointer_set(ftrace_get_regs(fregs), ip);
+#else
+	instruction_pointer_set(fregs, ip);
+#endif
+}
+#else
+#define COMPAT_FTRACE_CAN_WRAP	0
+#endif
+
 /* ---- kretprobes ---------------------------------------------------------- */
 
 /* 5.11 hides kretprobe_instance::rp behind get_kretprobe(). */

@@ -4,15 +4,17 @@
  *
  * Entry hooks are plain ftrace callbacks: they do not set IPMODIFY and never
  * redirect the call, so they coexist with livepatch and never need to call
- * the original function. Return hooks are kretprobes, which on kernels with
- * KPROBES_ON_FTRACE ride on the same ftrace site and return through the
- * kernel's own trampoline.
+ * the original function. Return hooks are wrappers where the kernel allows
+ * (an IPMODIFY callback moves the call into the module, see ftrace_hook.h),
+ * else kretprobes, which on kernels with KPROBES_ON_FTRACE ride on the same
+ * ftrace site and return through the kernel's own trampoline.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
 #include <linux/kallsyms.h>
 #include <linux/kernel.h>
+#include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/string.h>
 
@@ -126,6 +128,149 @@ static int ftrace_hook_krp_return(struct kretprobe_instance *ri,
 	return 0;
 }
 
+#if COMPAT_FTRACE_CAN_WRAP
+typedef unsigned long (*ftrace_hook_fn_t)(unsigned long, unsigned long,
+					  unsigned long, unsigned long,
+					  unsigned long, unsigned long);
+
+#define FTRACE_HOOK_WRAP_SLOTS	2
+static struct ftrace_hook *ftrace_hook_wrapped[FTRACE_HOOK_WRAP_SLOTS];
+
+/*
+ * The call, moved here by ftrace_hook_wrap_cb(). It stays counted in flight
+ * until the function has returned to it: unload waits for that. The
+ * function gets all six argument registers as they came; those it does not
+ * take are ignored, as in any call.
+ */
+static __always_inline unsigned long
+ftrace_hook_wrap_run(struct ftrace_hook *hook, unsigned long a0,
+		     unsigned long a1, unsigned long a2, unsigned long a3,
+		     unsigned long a4, unsigned long a5)
+{
+	unsigned long args[FTRACE_HOOK_MAX_ARGS] = { a0, a1, a2, a3, a4, a5 };
+	u64 data[FTRACE_HOOK_WRAP_DATA_MAX / sizeof(u64)];
+	unsigned long ret;
+	bool watch;
+
+	ftrace_hook_enter();
+	watch = hook->pre(args, data);
+	ret = ((ftrace_hook_fn_t)hook->func)(a0, a1, a2, a3, a4, a5);
+	if (watch)
+		ret = hook->post(ret, data);
+	ftrace_hook_leave();
+	return ret;
+}
+
+#define FTRACE_HOOK_WRAPPER(n)						\
+static unsigned long notrace						\
+ftrace_hook_wrapper##n(unsigned long a0, unsigned long a1,		\
+		       unsigned long a2, unsigned long a3,		\
+		       unsigned long a4, unsigned long a5)		\
+{									\
+	return ftrace_hook_wrap_run(ftrace_hook_wrapped[n],		\
+				    a0, a1, a2, a3, a4, a5);		\
+}
+
+FTRACE_HOOK_WRAPPER(0)
+FTRACE_HOOK_WRAPPER(1)
+
+static const ftrace_hook_fn_t ftrace_hook_wrappers[FTRACE_HOOK_WRAP_SLOTS] = {
+	ftrace_hook_wrapper0, ftrace_hook_wrapper1,
+};
+
+/*
+ * At the function's entry: send the call to the wrapper, unless it is the
+ * wrapper's own call of the function (its return address is in this
+ * module), or hooks are off.
+ */
+static void notrace ftrace_hook_wrap_cb(unsigned long ip,
+					unsigned long parent_ip,
+					struct ftrace_ops *ops,
+					compat_ftrace_regs_t *fregs)
+{
+	struct ftrace_hook *hook = container_of(ops, struct ftrace_hook, ops);
+
+	if (within_module(parent_ip, THIS_MODULE) ||
+	    !ftrace_hook_may_run(hook))
+		return;
+	compat_ftrace_set_ip(fregs, hook->wrapper);
+}
+
+/* The address of @name, from the kprobe core's lookup (kallsyms). */
+static unsigned long ftrace_hook_lookup(const char *name)
+{
+	struct kprobe kp = { .symbol_name = name };
+	unsigned long addr;
+
+	if (register_kprobe(&kp) < 0)
+		return 0;
+	addr = (unsigned long)kp.addr;
+	unregister_kprobe(&kp);
+	return addr;
+}
+
+static int ftrace_hook_register_wrapper(struct ftrace_hook *hook)
+{
+	char name[KSYM_NAME_LEN];
+	int slot, err;
+
+	if (hook->data_size > FTRACE_HOOK_WRAP_DATA_MAX)
+		return -E2BIG;
+	for (slot = 0; slot < FTRACE_HOOK_WRAP_SLOTS; slot++)
+		if (!ftrace_hook_wrapped[slot])
+			break;
+	if (slot == FTRACE_HOOK_WRAP_SLOTS)
+		return -ENOSPC;
+	hook->func = ftrace_hook_lookup(hook->name);
+	if (!hook->func)
+		return -ENOENT;
+	hook->slot = slot;
+	hook->wrapper = (unsigned long)ftrace_hook_wrappers[slot];
+	ftrace_hook_wrapped[slot] = hook;
+
+	strscpy(name, hook->name, sizeof(name));
+	hook->ops.func = ftrace_hook_wrap_cb;
+	hook->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
+			  COMPAT_FTRACE_PERMANENT | COMPAT_FTRACE_NO_GUARD;
+	err = ftrace_set_filter(&hook->ops, (unsigned char *)name,
+				strlen(name), 1);
+	if (err) {
+		err = err == -EINVAL ? -ENOENT : err;
+		goto out;
+	}
+	/* -EBUSY: another IPMODIFY user (livepatch, a kprobe) has it */
+	err = register_ftrace_function(&hook->ops);
+	if (err)
+		ftrace_free_filter(&hook->ops);
+out:
+	if (err)
+		ftrace_hook_wrapped[slot] = NULL;
+	return err;
+}
+
+/* Once no call can be in a wrapper any more. */
+static void ftrace_hook_release(struct ftrace_hook *hooks, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (hooks[i].type == FTRACE_HOOK_RETURN &&
+		    hooks[i].via == FTRACE_HOOK_VIA_WRAPPER &&
+		    ftrace_hook_wrapped[hooks[i].slot] == &hooks[i] &&
+		    !hooks[i].registered)
+			ftrace_hook_wrapped[hooks[i].slot] = NULL;
+}
+#else
+static int ftrace_hook_register_wrapper(struct ftrace_hook *hook)
+{
+	return -EOPNOTSUPP;
+}
+
+static void ftrace_hook_release(struct ftrace_hook *hooks, size_t count)
+{
+}
+#endif
+
 static int ftrace_hook_register_entry(struct ftrace_hook *hook)
 {
 	char name[KSYM_NAME_LEN];
@@ -173,6 +318,38 @@ static int ftrace_hook_register_return(struct ftrace_hook *hook)
 	return err;
 }
 
+/*
+ * The wrapper where it can be had (or only it, if asked), else the
+ * kretprobe; ->via then says which.
+ */
+static int ftrace_hook_register_ret(struct ftrace_hook *hook)
+{
+	int err;
+
+	if (!hook->pre || !hook->post)
+		return -EINVAL;
+	if (hook->via != FTRACE_HOOK_VIA_KRETPROBE) {
+		err = ftrace_hook_register_wrapper(hook);
+		if (!err) {
+			hook->via = FTRACE_HOOK_VIA_WRAPPER;
+			return 0;
+		}
+		if (hook->via == FTRACE_HOOK_VIA_WRAPPER) {
+			pr_err("cannot wrap %s (%d)%s\n", hook->name, err,
+			       err == -EOPNOTSUPP ? ": this kernel allows no calls through a pointer to it (x86 IBT, kCFI or arm64 BTI)" :
+			       err == -EBUSY ? ": another IPMODIFY user (livepatch, a kprobe) has it" : "");
+			return err;
+		}
+		if (err != -EOPNOTSUPP && err != -ENOENT)
+			pr_info("cannot wrap %s (%d): using a kretprobe, which can skip calls\n",
+				hook->name, err);
+	}
+	err = ftrace_hook_register_return(hook);
+	if (!err)
+		hook->via = FTRACE_HOOK_VIA_KRETPROBE;
+	return err;
+}
+
 static int ftrace_hook_register(struct ftrace_hook *hook)
 {
 	int err;
@@ -182,8 +359,7 @@ static int ftrace_hook_register(struct ftrace_hook *hook)
 	if (hook->type == FTRACE_HOOK_ENTRY)
 		err = hook->entry ? ftrace_hook_register_entry(hook) : -EINVAL;
 	else
-		err = hook->pre && hook->post ?
-		      ftrace_hook_register_return(hook) : -EINVAL;
+		err = ftrace_hook_register_ret(hook);
 	hook->registered = !err;
 	if (err != -ENOENT)
 		return err;
@@ -203,7 +379,8 @@ static void ftrace_hook_unregister(struct ftrace_hook *hook)
 
 	if (!hook->registered)
 		return;
-	if (hook->type == FTRACE_HOOK_ENTRY) {
+	if (hook->type == FTRACE_HOOK_ENTRY ||
+	    hook->via == FTRACE_HOOK_VIA_WRAPPER) {
 		err = unregister_ftrace_function(&hook->ops);
 		if (err)
 			pr_err("unregistering %s failed (%d)\n", hook->name, err);
@@ -243,6 +420,7 @@ int ftrace_hook_multi_register(struct ftrace_hook *hooks, size_t count)
 			while (i--)
 				ftrace_hook_unregister(&hooks[i]);
 			ftrace_hook_wait_idle();
+			ftrace_hook_release(hooks, count);
 			return err;
 		}
 	}
@@ -256,6 +434,7 @@ void ftrace_hook_multi_unregister(struct ftrace_hook *hooks, size_t count)
 	while (i--)
 		ftrace_hook_unregister(&hooks[i]);
 	ftrace_hook_wait_idle();
+	ftrace_hook_release(hooks, count);
 }
 
 unsigned long ftrace_hook_missed(const struct ftrace_hook *hooks, size_t count)
@@ -269,7 +448,8 @@ unsigned long ftrace_hook_missed(const struct ftrace_hook *hooks, size_t count)
 	 * a process-context one inside its handler); kprobes skip such hits.
 	 */
 	for (i = 0; i < count; i++)
-		if (hooks[i].type == FTRACE_HOOK_RETURN)
+		if (hooks[i].type == FTRACE_HOOK_RETURN &&
+		    hooks[i].via == FTRACE_HOOK_VIA_KRETPROBE)
 			n += READ_ONCE(hooks[i].krp.nmissed) +
 			     READ_ONCE(hooks[i].krp.kp.nmissed);
 	return n;

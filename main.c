@@ -144,10 +144,52 @@ static const char *toa_datapath_name(void)
 	return toa_datapath_names[READ_ONCE(toa_cfg.datapath)];
 }
 
+static const char * const toa_return_hook_names[] = {
+	[TOA_RETHOOK_AUTO]	= "auto",
+	[TOA_RETHOOK_WRAPPER]	= "wrapper",
+	[TOA_RETHOOK_KRETPROBE]	= "kretprobe",
+	[TOA_RETHOOK_NONE]	= "none",
+};
+
+static int toa_param_set_return_hook(const char *val,
+				     const struct kernel_param *kp)
+{
+	int i;
+
+	/* "none" is what the native path reads as, not a choice */
+	for (i = 0; i < TOA_RETHOOK_NONE; i++) {
+		if (sysfs_streq(val, toa_return_hook_names[i])) {
+			toa_cfg.return_hook = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const char *toa_return_hook_name(void)
+{
+	return toa_return_hook_names[READ_ONCE(toa_cfg.return_hook)];
+}
+
+static int toa_param_get_return_hook(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%s\n", toa_return_hook_name());
+}
+
+static const struct kernel_param_ops toa_return_hook_ops = {
+	.set = toa_param_set_return_hook,
+	.get = toa_param_get_return_hook,
+};
+
+module_param_cb(return_hook, &toa_return_hook_ops, NULL, 0444);
+MODULE_PARM_DESC(return_hook,
+		 "kprobe path: auto (default): an ftrace wrapper, which never skips a call, where the kernel allows one (no x86 IBT, kCFI or arm64 BTI), else a kretprobe; wrapper or kretprobe: that one or fail; reads as the hook in use (none on the native path)");
+
 static const struct toa_stats_source toa_stats_src = {
 	.sockets_live	= toa_sock_count,
 	.hook_missed	= toa_hooks_missed,
 	.datapath	= toa_datapath_name,
+	.return_hook	= toa_return_hook_name,
 };
 
 static int __init sdp_toa_init(void)
@@ -170,10 +212,11 @@ static int __init sdp_toa_init(void)
 	if (err)
 		goto err_sockopt;
 
-	pr_info("sdp_toa %s loaded: kind=%d kind6=%d inject=%s datapath=%s\n",
+	pr_info("sdp_toa %s loaded: kind=%d kind6=%d inject=%s datapath=%s return_hook=%s\n",
 		SDP_TOA_VERSION, toa_cfg.kind, toa_cfg.kind6,
 		toa_inject_names[toa_cfg.inject],
-		toa_datapath_names[toa_cfg.datapath]);
+		toa_datapath_names[toa_cfg.datapath],
+		toa_return_hook_names[toa_cfg.return_hook]);
 	return 0;
 
 err_sockopt:

@@ -4,7 +4,7 @@
  *
  * Written through /sys/module/sdp_toa/parameters at any time (validated in
  * main.c); readers use READ_ONCE() and see the new value on the next segment.
- * datapath is the exception: read-only, chosen at load.
+ * datapath and return_hook are the exception: read-only, chosen at load.
  */
 #ifndef TOA_CONFIG_H
 #define TOA_CONFIG_H
@@ -17,6 +17,7 @@ struct toa_config {
 	int inject;		/* enum toa_inject */
 	int allowed_gid;	/* group that may tag without CAP_NET_ADMIN, -1 none */
 	int datapath;		/* enum toa_datapath: asked for, then in use */
+	int return_hook;	/* enum toa_return_hook: asked for, then in use */
 };
 
 extern struct toa_config toa_cfg;

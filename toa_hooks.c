@@ -76,6 +76,7 @@ static int toa_hooks_install(int want)
 		err = toa_native_init();
 		if (!err) {
 			toa_native = true;
+			WRITE_ONCE(toa_cfg.return_hook, TOA_RETHOOK_NONE);
 			pr_info("data path: native (TCP header-option room, no kprobe)\n");
 			return TOA_DATAPATH_NATIVE;
 		}
@@ -88,9 +89,11 @@ static int toa_hooks_install(int want)
 	err = toa_kprobe_init();
 	if (err)
 		return err;
-	pr_info("data path: kprobe (%s)\n",
+	pr_info("data path: kprobe (%s), return hook: %s\n",
 		want == TOA_DATAPATH_KPROBE ? "datapath=kprobe" :
-		"this kernel has no header-option room for modules");
+		"this kernel has no header-option room for modules",
+		toa_cfg.return_hook == TOA_RETHOOK_WRAPPER ?
+		"ftrace wrapper" : "kretprobe (can skip calls: hook_missed)");
 	return TOA_DATAPATH_KPROBE;
 }
 

@@ -14,7 +14,18 @@ enum toa_datapath {
 	TOA_DATAPATH_KPROBE,
 };
 
-/* Installs the path toa_cfg.datapath asks for, then sets it to the one used. */
+/* The kprobe path's return hook on tcp_established_options() (return_hook). */
+enum toa_return_hook {
+	TOA_RETHOOK_AUTO,	/* the wrapper where it can be had, else kretprobe */
+	TOA_RETHOOK_WRAPPER,	/* an ftrace wrapper: never skips a call */
+	TOA_RETHOOK_KRETPROBE,	/* a kretprobe: skips nested calls */
+	TOA_RETHOOK_NONE,	/* in use: the native path has none */
+};
+
+/*
+ * Installs the path toa_cfg.datapath (and return_hook) ask for, then sets
+ * both to the ones used.
+ */
 int toa_hooks_init(void);
 /* Removes the hooks and waits until no segment is between them. */
 void toa_hooks_exit(void);

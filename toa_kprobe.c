@@ -2,6 +2,8 @@
 /*
  * The kprobe data path: where TCP has no header-option room of its own for
  * us (before 5.10, no CONFIG_CGROUP_BPF) or datapath=kprobe asks for it.
+ * Its return hook is an ftrace wrapper where the kernel allows one, else a
+ * kretprobe (return_hook; ftrace_hook.h).
  *
  * For a segment of a tagged socket, __tcp_transmit_skb() does, under the
  * socket lock (unchanged from 3.10 to 6.18):
@@ -147,11 +149,12 @@ static unsigned long toa_reserve_post(unsigned long ret, void *data)
 
 /*
  * tcp_current_mss(sk) entry: a sizing begins. The return hook sees the
- * tcp_established_options() call in it, unless the kretprobe misses that
- * call (a kprobe hit while another kprobe runs on the CPU is skipped: a
- * softirq transmit interrupting a process-context one in its handler). A
- * missed sizing made no room for TOA: until the next sizing is seen,
- * segments with payload go without TOA rather than over the MTU.
+ * tcp_established_options() call in it, unless it is a kretprobe and misses
+ * that call (a kprobe hit while another kprobe runs on the CPU is skipped: a
+ * softirq transmit interrupting a process-context one in its handler; the
+ * wrapper misses none). A missed sizing made no room for TOA: until the
+ * next sizing is seen, segments with payload go without TOA rather than
+ * over the MTU.
  */
 static void toa_sizing(const unsigned long *args)
 {
@@ -185,8 +188,27 @@ static struct ftrace_hook toa_hook_table[] = {
 
 int toa_kprobe_init(void)
 {
-	return ftrace_hook_multi_register(toa_hook_table,
-					  ARRAY_SIZE(toa_hook_table));
+	struct ftrace_hook *ret = &toa_hook_table[TOA_HOOK_RESERVE];
+	int err;
+
+	switch (toa_cfg.return_hook) {
+	case TOA_RETHOOK_WRAPPER:
+		ret->via = FTRACE_HOOK_VIA_WRAPPER;
+		break;
+	case TOA_RETHOOK_KRETPROBE:
+		ret->via = FTRACE_HOOK_VIA_KRETPROBE;
+		break;
+	default:
+		ret->via = FTRACE_HOOK_VIA_AUTO;
+	}
+	err = ftrace_hook_multi_register(toa_hook_table,
+					 ARRAY_SIZE(toa_hook_table));
+	if (err)
+		return err;
+	WRITE_ONCE(toa_cfg.return_hook,
+		   ret->via == FTRACE_HOOK_VIA_WRAPPER ?
+		   TOA_RETHOOK_WRAPPER : TOA_RETHOOK_KRETPROBE);
+	return 0;
 }
 
 void toa_kprobe_exit(void)

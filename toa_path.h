@@ -5,8 +5,10 @@
  *   native (toa_native.c)  TCP's own header-option room for BPF sock_ops
  *                          programs (5.10+, CONFIG_CGROUP_BPF), reserved and
  *                          written from ftrace entry callbacks;
- *   kprobe (toa_kprobe.c)  a kretprobe on tcp_established_options() and
- *                          ftrace entry hooks: kernels without that room.
+ *   kprobe (toa_kprobe.c)  a return hook on tcp_established_options() (an
+ *                          ftrace wrapper, or a kretprobe where the kernel
+ *                          allows no wrapper) and ftrace entry hooks:
+ *                          kernels without that room.
  */
 #ifndef TOA_PATH_H
 #define TOA_PATH_H
@@ -32,6 +34,7 @@ void toa_forget(const unsigned long *args);
 #define TOA_HOOK_LISTEN_DEF \
 	FTRACE_HOOK_ENTRY_DEF("inet_csk_listen_start", 1, toa_forget, true, true)
 
+/* Sets toa_cfg.return_hook to the hook in use. */
 int toa_kprobe_init(void);
 void toa_kprobe_exit(void);
 unsigned long toa_kprobe_missed(void);

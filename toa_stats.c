@@ -50,6 +50,7 @@ static int toa_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "invalid %lu\n", toa_stat_sum(TOA_STAT_INVALID));
 	seq_printf(m, "hook_missed %lu\n", toa_stats_src->hook_missed());
 	seq_printf(m, "datapath %s\n", toa_stats_src->datapath());
+	seq_printf(m, "return_hook %s\n", toa_stats_src->return_hook());
 	return 0;
 }
 

@@ -41,6 +41,7 @@ struct toa_stats_source {
 	unsigned long (*sockets_live)(void);
 	unsigned long (*hook_missed)(void);
 	const char *(*datapath)(void);	/* "native" or "kprobe" */
+	const char *(*return_hook)(void); /* "wrapper", "kretprobe", "none" */
 };
 
 int toa_stats_init(const struct toa_stats_source *src);

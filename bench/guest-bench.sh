@@ -234,12 +234,23 @@ while [ $r -le "$BENCH_ROUNDS" ]; do
 		hook ebpf $r --only plain
 		ebpf_off
 	fi
-	# the same calls on the kprobe path (older kernels), side by side
+	# the same calls on the kprobe path (older kernels), side by side,
+	# with each return hook this kernel allows: kprobe_* as
+	# return_hook=auto picks it (the ftrace wrapper where the kernel
+	# allows one), kretprobe_* with a kretprobe
 	mod_absent
-	toa_load datapath=kprobe
+	toa_load datapath=kprobe return_hook=auto
+	rh=$(toa_return_hook)
+	[ "$r" = 1 ] && out "info kprobe_return_hook=$rh"
 	hook kprobe_empty $r --only plain,new
 	hook kprobe_tagged $r --tag $TAG
 	mod_absent
+	if [ "$rh" = wrapper ]; then
+		toa_load datapath=kprobe return_hook=kretprobe
+		hook kretprobe_empty $r --only plain,new
+		hook kretprobe_tagged $r --tag $TAG
+		mod_absent
+	fi
 	mod_loaded handshake
 
 	# Scale: the same with N other tagged sockets in the table (the

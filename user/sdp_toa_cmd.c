@@ -145,7 +145,8 @@ static void jval(const char *s)
 }
 
 static const char *const params[] = {
-	"kind", "kind6", "inject", "allowed_gid", "datapath", NULL
+	"kind", "kind6", "inject", "allowed_gid", "datapath", "return_hook",
+	NULL
 };
 static const char *const rparams[] = { "trusted", "kinds", NULL };
 

@@ -170,13 +170,19 @@ ns_sysctl() {
 
 # ---- the module ------------------------------------------------------------------
 # "sdptoa.datapath=kprobe" (or native) on the kernel command line: every
-# load that does not choose a path asks for that one
+# load that does not choose a path asks for that one; the same for
+# "sdptoa.return_hook=kretprobe" (or wrapper), the kprobe path's return hook
 _datapath=$(sed -n 's/.*sdptoa\.datapath=\([a-z]*\).*/\1/p' /proc/cmdline)
+_rethook=$(sed -n 's/.*sdptoa\.return_hook=\([a-z]*\).*/\1/p' /proc/cmdline)
 toa_load() {	# [param=value ...]
 	_dp=
 	case " $* " in
 	*" datapath="*) ;;
 	*) [ -n "$_datapath" ] && _dp="datapath=$_datapath" ;;
+	esac
+	case " $* " in
+	*" return_hook="*) ;;
+	*) [ -n "$_rethook" ] && _dp="$_dp return_hook=$_rethook" ;;
 	esac
 	insmod "$KO" $_dp "$@" || fail "insmod $KO $_dp $*"
 	[ -d /sys/module/sdp_toa ] || fail "insmod succeeded but no /sys/module/sdp_toa"
@@ -218,6 +224,8 @@ toa_stat() {	# NAME -> value
 
 # the data path the loaded module uses: native or kprobe
 toa_datapath() { cat /sys/module/sdp_toa/parameters/datapath; }
+# its return hook: wrapper or kretprobe (kprobe path), none (native)
+toa_return_hook() { cat /sys/module/sdp_toa/parameters/return_hook; }
 
 toa_stats_dump() { sed 's/^/#   /' "$STATS"; }
 

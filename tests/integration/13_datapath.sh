@@ -4,13 +4,25 @@
 #     without TCP's header-option room) and datapath=native each put the
 #     right TOA on the wire for IPv4 and IPv6, in both inject modes, and
 #     count what they sent; the parameter reads as the path in use. Where
-#     the kernel has no such room, datapath=native refuses to load.
+#     the kernel has no such room, datapath=native refuses to load. The
+#     kprobe path runs with each return hook this kernel allows: the ftrace
+#     wrapper (expected on x86_64 unless the kernel has IBT or kCFI, whose
+#     ibt_selftest or __cfi_ symbols say so) and the kretprobe; where no
+#     wrapper can be had, return_hook=wrapper refuses to load.
 . /tests/lib.sh
 
-# run PATH INJECT: one IPv4 and one IPv6 tagged connection, checked
+# run PATH INJECT [RETURN_HOOK]: one IPv4 and one IPv6 tagged connection
 run() {
-	toa_load datapath=$1 inject=$2
+	if [ "$1" = kprobe ]; then
+		toa_load datapath=$1 inject=$2 return_hook=$3
+		assert_eq "$(toa_return_hook)" "$3" "return_hook"
+	else
+		toa_load datapath=$1 inject=$2
+		assert_eq "$(toa_return_hook)" none "return_hook (native)"
+	fi
 	assert_eq "$(toa_datapath)" "$1" "datapath"
+	assert_eq "$(toa_stat return_hook)" "$(toa_return_hook)" \
+		"return_hook in $STATS"
 	v4=$(toa_stat pkts_v4)
 	v6=$(toa_stat pkts_v6)
 	server_start s4 --listen $BE4:8080 --count 1 --expect 21000 --reply 2000
@@ -30,18 +42,36 @@ run() {
 		"$(toa_segs $1$2 '254/8/203\.0\.113\.7/4000 ')" "$1 $2: pkts_v4"
 	assert_eq "$(( $(toa_stat pkts_v6) - v6 ))" \
 		"$(toa_segs $1$2 '254/20/2001:db8:c::7/4006 ')" "$1 $2: pkts_v6"
-	log "$1 $2: $(toa_segs $1$2 '254/') segments with TOA, hook_missed $(toa_stat hook_missed)"
+	log "$1 $2 ${3:-}: $(toa_segs $1$2 '254/') segments with TOA, hook_missed $(toa_stat hook_missed)"
 	wait_live_zero
 	toa_unload
 }
 
 topo_up
+toa_load datapath=kprobe return_hook=auto
+hooks=$(toa_return_hook)
+toa_unload
+if [ "$(uname -m)" = x86_64 ]; then
+	expect=wrapper
+	grep -qE ' (ibt_selftest|__cfi_[a-z_0-9]+)$' /proc/kallsyms &&
+		expect=kretprobe
+	assert_eq "$hooks" "$expect" "return_hook=auto on x86_64"
+fi
+log "return_hook=auto on this kernel: $hooks"
+if [ "$hooks" = wrapper ]; then
+	hooks="wrapper kretprobe"
+else
+	toa_load_fails datapath=kprobe return_hook=wrapper
+fi
+toa_load_fails return_hook=none
 if [ -e /sys/kernel/tracing/available_filter_functions ] &&
    grep -q '^__cgroup_bpf_run_filter_sock_ops$' /sys/kernel/tracing/available_filter_functions; then
 	native=1
 fi
 for inj in handshake always; do
-	run kprobe $inj
+	for h in $hooks; do
+		run kprobe $inj $h
+	done
 	if [ "$native" ]; then
 		run native $inj
 	fi
