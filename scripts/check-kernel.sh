@@ -103,11 +103,11 @@ check_one() {
 	# ---- guest programs, for the guest's architecture
 	cc=cc
 	[[ -n ${CROSS_COMPILE:-} ]] && cc=${CROSS_COMPILE}gcc
-	rm -rf "$out/tests" "$out/examples"
-	mkdir -p "$out/tests" "$out/examples"
+	rm -rf "$out/tests" "$out/examples" "$out/user"
+	mkdir -p "$out/tests" "$out/examples" "$out/user"
 	ln -s "$ROOT/tests/integration" "$out/tests/integration"
 	ln -s "$ROOT/tests/guest" "$out/tests/guest"
-	for d in tests examples; do
+	for d in tests examples user; do
 		if [[ ! -f $d/Makefile ]]; then
 			continue
 		elif make -C "$d" CC="$cc" BIN="$out/$d/bin" >"$logs/$d-build.log" 2>&1; then
@@ -122,6 +122,7 @@ check_one() {
 	echo "== $tag: scripts/run-guest.sh"
 	MODULE_KO=$out/src/sdp_toa.ko GUEST_ARCH=$arch \
 		TESTS_SRC=$out/tests EXAMPLES_SRC=$out/examples \
+		USER_SRC=$out/user \
 		BUILD_DIR=$out scripts/run-guest.sh 2>&1 | tee "$logs/guest.log" |
 		grep -v '^PASS \|^FAIL \|^    '
 	rc=${PIPESTATUS[0]}
