@@ -178,10 +178,25 @@ static const ftrace_hook_fn_t ftrace_hook_wrappers[FTRACE_HOOK_WRAP_SLOTS] = {
 	ftrace_hook_wrapper0, ftrace_hook_wrapper1,
 };
 
+static bool notrace ftrace_hook_wrap_wanted(struct ftrace_hook *hook,
+					    compat_ftrace_regs_t *fregs)
+{
+	unsigned long args[FTRACE_HOOK_MAX_ARGS];
+	unsigned int i;
+	bool wanted;
+
+	ftrace_hook_enter();
+	for (i = 0; i < hook->nargs; i++)
+		args[i] = compat_ftrace_arg(fregs, i);
+	wanted = hook->filter(args);
+	ftrace_hook_leave();
+	return wanted;
+}
+
 /*
  * At the function's entry: send the call to the wrapper, unless it is the
  * wrapper's own call of the function (its return address is in this
- * module), or hooks are off.
+ * module), hooks are off, or the filter does not want it.
  */
 static void notrace ftrace_hook_wrap_cb(unsigned long ip,
 					unsigned long parent_ip,
@@ -192,6 +207,8 @@ static void notrace ftrace_hook_wrap_cb(unsigned long ip,
 
 	if (within_module(parent_ip, THIS_MODULE) ||
 	    !ftrace_hook_may_run(hook))
+		return;
+	if (hook->filter && !ftrace_hook_wrap_wanted(hook, fregs))
 		return;
 	compat_ftrace_set_ip(fregs, hook->wrapper);
 }
@@ -318,6 +335,17 @@ static int ftrace_hook_register_return(struct ftrace_hook *hook)
 	return err;
 }
 
+static void ftrace_hook_wrap_failed(const struct ftrace_hook *hook, int err)
+{
+	const char *why = "";
+
+	if (err == -EOPNOTSUPP)
+		why = ": this kernel allows no calls through a pointer to it (IBT, kCFI, BTI)";
+	else if (err == -EBUSY)
+		why = ": another IPMODIFY user (livepatch, a kprobe) has it";
+	pr_err("cannot wrap %s (%d)%s\n", hook->name, err, why);
+}
+
 /*
  * The wrapper where it can be had (or only it, if asked), else the
  * kretprobe; ->via then says which.
@@ -335,9 +363,7 @@ static int ftrace_hook_register_ret(struct ftrace_hook *hook)
 			return 0;
 		}
 		if (hook->via == FTRACE_HOOK_VIA_WRAPPER) {
-			pr_err("cannot wrap %s (%d)%s\n", hook->name, err,
-			       err == -EOPNOTSUPP ? ": this kernel allows no calls through a pointer to it (x86 IBT, kCFI or arm64 BTI)" :
-			       err == -EBUSY ? ": another IPMODIFY user (livepatch, a kprobe) has it" : "");
+			ftrace_hook_wrap_failed(hook, err);
 			return err;
 		}
 		if (err != -EOPNOTSUPP && err != -ENOENT)

@@ -67,6 +67,12 @@ struct ftrace_hook {
 
 	/* FTRACE_HOOK_RETURN; @data is @data_size bytes private to one call */
 	bool (*pre)(const unsigned long *args, void *data);
+	/*
+	 * Optional, WRAPPER only: run in the ftrace callback; a call for which
+	 * it returns false is not moved to the wrapper (nor seen by @pre):
+	 * it costs one pass through ftrace, as an entry hook does.
+	 */
+	bool (*filter)(const unsigned long *args);
 	unsigned long (*post)(unsigned long ret, void *data);
 	size_t data_size;
 	/* asked for; once registered, the way in use (never AUTO) */

@@ -18,11 +18,13 @@
 		.always = (_always), .optional = (_optional),		\
 	}
 
-#define FTRACE_HOOK_RETURN_DEF(_name, _nargs, _pre, _post, _data)	\
+/* A RETURN hook; a wrapper takes only the calls @_filter (or NULL) lets by. */
+#define FTRACE_HOOK_RETURN_FILTER_DEF(_name, _nargs, _filter, _pre, _post, \
+				      _data)				\
 	{								\
 		.name = (_name), .type = FTRACE_HOOK_RETURN,		\
-		.nargs = (_nargs), .pre = (_pre), .post = (_post),	\
-		.data_size = sizeof(_data),				\
+		.nargs = (_nargs), .filter = (_filter), .pre = (_pre),	\
+		.post = (_post), .data_size = sizeof(_data),		\
 	}
 
 #endif /* FTRACE_HOOK_UTILS_H */

@@ -167,6 +167,24 @@ static void toa_sizing(const unsigned long *args)
 	rcu_read_unlock();
 }
 
+/*
+ * The wrapper's filter (ftrace callback): only sizings of a tagged socket
+ * and its segments that want TOA go to the wrapper, so any other segment
+ * costs one ftrace pass. Every sizing goes: one with no TOA wanted must
+ * still record that it made no room.
+ */
+static bool toa_reserve_filter(const unsigned long *args)
+{
+	struct sock *sk = FTRACE_HOOK_ARG(args, 0, struct sock *);
+	struct sk_buff *skb = FTRACE_HOOK_ARG(args, 1, struct sk_buff *);
+	bool want;
+
+	rcu_read_lock();
+	want = toa_sock_lookup(sk) && (!skb || toa_segment_wanted(sk, skb));
+	rcu_read_unlock();
+	return want;
+}
+
 enum {
 	TOA_HOOK_DESTROY, TOA_HOOK_DISCONNECT, TOA_HOOK_LISTEN,
 	TOA_HOOK_SIZING, TOA_HOOK_RESERVE
@@ -180,10 +198,12 @@ static struct ftrace_hook toa_hook_table[] = {
 	[TOA_HOOK_LISTEN] = TOA_HOOK_LISTEN_DEF,
 	[TOA_HOOK_SIZING] = FTRACE_HOOK_ENTRY_DEF("tcp_current_mss", 1,
 						  toa_sizing, true, true),
-	[TOA_HOOK_RESERVE] = FTRACE_HOOK_RETURN_DEF("tcp_established_options",
-						    2, toa_reserve_pre,
-						    toa_reserve_post,
-						    struct toa_reserve),
+	[TOA_HOOK_RESERVE] =
+		FTRACE_HOOK_RETURN_FILTER_DEF("tcp_established_options", 2,
+					      toa_reserve_filter,
+					      toa_reserve_pre,
+					      toa_reserve_post,
+					      struct toa_reserve),
 };
 
 int toa_kprobe_init(void)

@@ -8,12 +8,19 @@
 #     kprobe path runs with each return hook this kernel allows: the ftrace
 #     wrapper (expected on x86_64 unless the kernel has IBT or kCFI, whose
 #     ibt_selftest or __cfi_ symbols say so) and the kretprobe; where no
-#     wrapper can be had, return_hook=wrapper refuses to load.
+#     wrapper can be had, return_hook=wrapper refuses to load. The wrapper
+#     beside a kprobe event on the same function, in both orders: both
+#     work (the event counts its hits, TOA goes out), or the second one in
+#     is refused and return_hook=auto takes the kretprobe.
 . /tests/lib.sh
+T=/sys/kernel/tracing
 
 # run PATH INJECT [RETURN_HOOK]: one IPv4 and one IPv6 tagged connection
 run() {
-	if [ "$1" = kprobe ]; then
+	if [ "$1" = kprobe ] && [ "$3" = auto ]; then
+		toa_load datapath=$1 inject=$2 return_hook=auto
+		log "return_hook=auto took $(toa_return_hook)"
+	elif [ "$1" = kprobe ]; then
 		toa_load datapath=$1 inject=$2 return_hook=$3
 		assert_eq "$(toa_return_hook)" "$3" "return_hook"
 	else
@@ -76,6 +83,43 @@ for inj in handshake always; do
 		run native $inj
 	fi
 done
+
+# a kprobe event on tcp_established_options (no post handler)
+kev_on() {
+	echo 'p:sdp13/teo tcp_established_options' >>$T/kprobe_events &&
+		echo 1 >$T/events/sdp13/teo/enable
+}
+kev_hits() { awk '$1 == "sdp13/teo" || $1 == "teo" { print $2 }' $T/kprobe_profile; }
+kev_off() {
+	echo 0 >$T/events/sdp13/teo/enable
+	echo '-:sdp13/teo' >>$T/kprobe_events || fail "removing the kprobe event"
+}
+if [ "${hooks% *}" = wrapper ] && [ -e $T/kprobe_events ]; then
+	# event first, then the module
+	kev_on || fail "kprobe event on tcp_established_options"
+	h0=$(kev_hits)
+	run kprobe handshake auto
+	assert_gt "$(kev_hits)" "$h0" "kprobe event hits with the module loaded after it"
+	kev_off
+	# module first, then the event
+	toa_load datapath=kprobe return_hook=wrapper
+	if kev_on 2>kev.err; then
+		h0=$(kev_hits)
+		server_start s4 --listen $BE4:8080 --count 1 --expect 1000 --reply 100
+		sniff_start kev
+		client c4 --dst $BE4:8080 --tag 203.0.113.9:4009 --send 1000 --recv 100 --expect-recv 100
+		server_wait s4
+		sniff_stop kev
+		check kev --mode handshake --kind 254 --flows 1 --mtu 1500 --min-with 2 \
+			--server-port 8080 --len 8 --addr 203.0.113.9 --port 4009
+		assert_gt "$(kev_hits)" "$h0" "kprobe event hits beside the wrapper"
+		kev_off
+	else
+		log "kprobe event refused beside the wrapper: $(cat kev.err)"
+	fi
+	wait_live_zero
+	toa_unload
+fi
 if [ -z "$native" ]; then
 	toa_load_fails datapath=native
 	toa_load
