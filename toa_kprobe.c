@@ -168,19 +168,25 @@ static void toa_sizing(const unsigned long *args)
 }
 
 /*
- * The wrapper's filter (ftrace callback): only sizings of a tagged socket
- * and its segments that want TOA go to the wrapper, so any other segment
- * costs one ftrace pass. Every sizing goes: one with no TOA wanted must
- * still record that it made no room.
+ * The wrapper's filter (ftrace callback): only the calls of a tagged socket
+ * that want TOA go to the wrapper, so any other call costs one ftrace pass.
+ * A sizing that wants none records here, as toa_reserve_pre() would, that
+ * it made no room.
  */
 static bool toa_reserve_filter(const unsigned long *args)
 {
 	struct sock *sk = FTRACE_HOOK_ARG(args, 0, struct sock *);
 	struct sk_buff *skb = FTRACE_HOOK_ARG(args, 1, struct sk_buff *);
-	bool want;
+	struct toa_sock *ts;
+	bool want = false;
 
 	rcu_read_lock();
-	want = toa_sock_lookup(sk) && (!skb || toa_segment_wanted(sk, skb));
+	ts = toa_sock_lookup(sk);
+	if (ts) {
+		want = toa_segment_wanted(sk, skb);
+		if (!want && !skb)
+			ts->sized = 0;
+	}
 	rcu_read_unlock();
 	return want;
 }
