@@ -52,6 +52,17 @@ module_param_cb(kind6, &toa_kind_ops, &toa_cfg.kind6, 0644);
 MODULE_PARM_DESC(kind6,
 		 "TCP option kind of the 20-byte (IPv6) form (default 254 as DPVS; 253 for LVS-style receivers)");
 
+/* The index of @val in @names[0..@n), or -EINVAL. */
+static int toa_param_pick(const char *val, const char * const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (sysfs_streq(val, names[i]))
+			return i;
+	return -EINVAL;
+}
+
 static const char * const toa_inject_names[] = {
 	[TOA_INJECT_HANDSHAKE]	= "handshake",
 	[TOA_INJECT_ALWAYS]	= "always",
@@ -59,15 +70,13 @@ static const char * const toa_inject_names[] = {
 
 static int toa_param_set_inject(const char *val, const struct kernel_param *kp)
 {
-	int i;
+	int i = toa_param_pick(val, toa_inject_names,
+			       ARRAY_SIZE(toa_inject_names));
 
-	for (i = 0; i < ARRAY_SIZE(toa_inject_names); i++) {
-		if (sysfs_streq(val, toa_inject_names[i])) {
-			WRITE_ONCE(toa_cfg.inject, i);
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (i < 0)
+		return i;
+	WRITE_ONCE(toa_cfg.inject, i);
+	return 0;
 }
 
 static int toa_param_get_inject(char *buf, const struct kernel_param *kp)
@@ -113,15 +122,13 @@ static const char * const toa_datapath_names[] = {
 static int toa_param_set_datapath(const char *val,
 				  const struct kernel_param *kp)
 {
-	int i;
+	int i = toa_param_pick(val, toa_datapath_names,
+			       ARRAY_SIZE(toa_datapath_names));
 
-	for (i = 0; i < ARRAY_SIZE(toa_datapath_names); i++) {
-		if (sysfs_streq(val, toa_datapath_names[i])) {
-			toa_cfg.datapath = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (i < 0)
+		return i;
+	toa_cfg.datapath = i;
+	return 0;
 }
 
 static int toa_param_get_datapath(char *buf, const struct kernel_param *kp)
@@ -154,16 +161,13 @@ static const char * const toa_return_hook_names[] = {
 static int toa_param_set_return_hook(const char *val,
 				     const struct kernel_param *kp)
 {
-	int i;
-
 	/* "none" is what the native path reads as, not a choice */
-	for (i = 0; i < TOA_RETHOOK_NONE; i++) {
-		if (sysfs_streq(val, toa_return_hook_names[i])) {
-			toa_cfg.return_hook = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = toa_param_pick(val, toa_return_hook_names, TOA_RETHOOK_NONE);
+
+	if (i < 0)
+		return i;
+	toa_cfg.return_hook = i;
+	return 0;
 }
 
 static const char *toa_return_hook_name(void)

@@ -8,7 +8,7 @@
 # refused at insmod: nothing stays loaded
 for bad in kind=5 kind=256 kind=abc kind=-1 kind=19 kind6=0 kind6=34 \
 	   inject=bogus inject= allowed_gid=-2 allowed_gid=x datapath=bogus \
-	   datapath=; do
+	   datapath= return_hook=bogus return_hook=; do
 	toa_load_fails "$bad"
 done
 
