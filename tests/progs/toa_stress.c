@@ -17,6 +17,9 @@
  *       appears; then prints
  *         sink: conns=N bytes=B bad=K resets=R
  *       and exits 1 if bad > 0 (a reset counts as bad unless --allow-reset).
+ *       --events prints a line for every bad connection as it ends:
+ *         ev side=server peer=ADDR:PORT how=reset|short|pattern|ERRNO got=B
+ *       (peer as accept() saw it; got: request bytes read before the end).
  *       --expect-peer (up to 4, a v4-mapped address equals its IPv4 one;
  *       port 0 or none: any port): getpeername() of every accepted
  *       connection must be one of them (a TOA receiver's rewrite), else
@@ -26,13 +29,22 @@
  *              [--tag-may-fail E,..] [--send N] [--reply N] [--threads T]
  *              [--count K] [--stop-file FILE] [--pause USECS]
  *              [--syn-retries R] [--syn-lost-ok] [--timeout SECS]
+ *              [--keep-going]
  *       T threads, each: socket, tag, connect, send N, shutdown, read the
  *       reply to EOF (must be exactly --reply bytes of the pattern), close,
- *       [pause]; K connections each (0: until --stop-file exists).
+ *       [pause]; K connections each, failed ones included (0: until
+ *       --stop-file exists).
  *       --syn-retries sets TCP_SYNCNT; with --syn-lost-ok a connect that
  *       times out (a backend whose full accept queue dropped every SYN) is
- *       counted and the thread goes on with a new socket. Prints
+ *       counted and the thread goes on with a new socket. With
+ *       --keep-going any other failure of a connection (connect, send,
+ *       recv, a short reply; send and recv time out after 60 s) is
+ *       counted, printed as
+ *         ev side=client lport=PORT stage=connect|send|recv|reply
+ *            err=ERRNO|short sent=B got=B
+ *       and the thread goes on. Prints
  *         load: conns=N tagged=T tagfail=F bytes=B synlost=S
+ *       (with --keep-going: and failed=F; conns counts only the good ones).
  *
  *   toa_stress retag --dst ADDR:PORT [-6] [--send N] [--final-send N]
  *              [--threads T] [--ops K | --duration SECS] [--serial] [--mix]
@@ -102,6 +114,7 @@ static struct {
 	int nlisten;
 	const char *ready, *stop_file, *key, *key_file, *peer, *when;
 	bool v6, have_tag, allow_reset, serial, mix, linger0, syn_lost_ok;
+	bool events, keep_going;
 	long long send, final_send, reply, expect, expect_recv;
 	int threads, count, ops, clear_every, pause_us, expect_errno;
 	int syn_retries, backlog, accept_pause_us;
@@ -148,7 +161,8 @@ static int connect_dst(int fd)
 	return connect(fd, (struct sockaddr *)&d, l) < 0 ? -errno : 0;
 }
 
-static void send_pattern(int fd, long long n, uint64_t *off, const char *what)
+/* Send @n bytes of the pattern; 0, or -errno with --keep-going. */
+static int send_pattern(int fd, long long n, uint64_t *off, const char *what)
 {
 	static __thread uint8_t buf[65536];
 	size_t chunk;
@@ -161,16 +175,22 @@ static void send_pattern(int fd, long long n, uint64_t *off, const char *what)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			if (o.keep_going)
+				return -errno;
 			die_errno("%s: send at byte %llu", what,
 				  (unsigned long long)*off);
 		}
 		*off += r;
 		n -= r;
 	}
+	return 0;
 }
 
-/* Read to EOF, checking the pattern; returns the byte count. */
-static long long recv_to_eof(int fd, const char *what)
+/*
+ * Read to EOF, checking the pattern; returns the byte count (in *@got) and
+ * 0, or -errno with --keep-going.
+ */
+static int recv_to_eof(int fd, long long *gotp, const char *what)
 {
 	static __thread uint8_t buf[65536];
 	long long got = 0;
@@ -178,14 +198,17 @@ static long long recv_to_eof(int fd, const char *what)
 	long bad;
 
 	for (;;) {
+		*gotp = got;
 		r = recv(fd, buf, sizeof(buf), 0);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			if (o.keep_going)
+				return -errno;
 			die_errno("%s: recv after %lld bytes", what, got);
 		}
 		if (r == 0)
-			return got;
+			return 0;
 		bad = tt_check(buf, r, got);
 		if (bad >= 0)
 			die("%s: byte %lld differs from the pattern", what,
@@ -194,9 +217,27 @@ static long long recv_to_eof(int fd, const char *what)
 	}
 }
 
+/* --keep-going: one failed connection, as a line (atomic: one printf). */
+static void client_event(int fd, const char *stage, int err, long long sent,
+			 long long got)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	unsigned int port = 0;
+
+	if (!getsockname(fd, (struct sockaddr *)&ss, &sl))
+		port = ntohs(ss.ss_family == AF_INET6 ?
+			     ((struct sockaddr_in6 *)&ss)->sin6_port :
+			     ((struct sockaddr_in *)&ss)->sin_port);
+	printf("ev side=client lport=%u stage=%s err=%s sent=%lld got=%lld\n",
+	       port, stage, err ? tt_errno_name(err) : "short", sent, got);
+	fflush(stdout);
+}
+
 /* ---- sink ----------------------------------------------------------------- */
 struct sconn {
 	int fd;
+	struct sockaddr_storage peer;	/* as accept() saw it */
 	long long got;
 	long long left;		/* reply bytes still to send; -1: reading */
 	uint64_t roff;
@@ -225,6 +266,19 @@ static bool sink_peer_ok(int fd)
 			return true;
 	}
 	return false;
+}
+
+/* --events: a bad connection of the sink, as a line */
+static void sink_event(const struct sconn *c, const char *how)
+{
+	char a[INET6_ADDRSTRLEN + 16];
+
+	if (!o.events)
+		return;
+	printf("ev side=server peer=%s how=%s got=%lld\n",
+	       tt_addr_str((const struct sockaddr *)&c->peer, a, sizeof(a)),
+	       how, c->got);
+	fflush(stdout);
 }
 
 static void sink_close(int ep, struct sconn *c)
@@ -258,9 +312,11 @@ static void sink_write(int ep, struct sconn *c)
 				s_resets++;
 				if (!o.allow_reset)
 					s_bad++;
+				sink_event(c, "reset-on-reply");
 			} else {
 				warnmsg("sink: send: %s", tt_errstr(errno));
 				s_bad++;
+				sink_event(c, tt_errno_name(errno));
 			}
 			sink_close(ep, c);
 			return;
@@ -288,9 +344,11 @@ static void sink_read(int ep, struct sconn *c)
 				s_resets++;
 				if (!o.allow_reset)
 					s_bad++;
+				sink_event(c, "reset");
 			} else {
 				warnmsg("sink: recv: %s", tt_errstr(errno));
 				s_bad++;
+				sink_event(c, tt_errno_name(errno));
 			}
 			sink_close(ep, c);
 			return;
@@ -302,6 +360,7 @@ static void sink_read(int ep, struct sconn *c)
 			warnmsg("sink: byte %lld differs from the pattern",
 				c->got + bad);
 			s_bad++;
+			sink_event(c, "pattern");
 			sink_close(ep, c);
 			return;
 		}
@@ -312,6 +371,7 @@ static void sink_read(int ep, struct sconn *c)
 		warnmsg("sink: connection sent %lld bytes, expected %lld",
 			c->got, o.expect);
 		s_bad++;
+		sink_event(c, "short");
 	}
 	c->left = o.reply;
 	sink_write(ep, c);
@@ -321,6 +381,8 @@ static int cmd_sink(void)
 {
 	struct epoll_event ev, evs[64];
 	int lfd[MAX_LISTEN], ep, i, n, fd, one = 1, zero = 0;
+	struct sockaddr_storage pa;
+	socklen_t pl;
 	struct sconn *c;
 
 	if (!o.nlisten)
@@ -360,12 +422,15 @@ static int cmd_sink(void)
 			if (evs[i].data.u64 < MAX_LISTEN) {
 				int l = lfd[evs[i].data.u64];
 
-				while ((fd = accept4(l, NULL, NULL,
-						     SOCK_NONBLOCK)) >= 0) {
+				pl = sizeof(pa);
+				while ((fd = accept4(l, (struct sockaddr *)&pa,
+						     &pl, SOCK_NONBLOCK)) >= 0) {
 					c = calloc(1, sizeof(*c));
 					if (!c)
 						die("out of memory");
 					c->fd = fd;
+					c->peer = pa;
+					pl = sizeof(pa);
 					c->left = -1;
 					s_conns++;
 					if (!sink_peer_ok(fd)) {
@@ -400,6 +465,53 @@ static int cmd_sink(void)
 /* ---- load ------------------------------------------------------------------ */
 static pthread_mutex_t l_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long long l_conns, l_tagged, l_tagfail, l_bytes, l_synlost;
+static unsigned long long l_failed;
+
+/* --keep-going: send and recv give up after a minute, as an event */
+static void load_timeouts(int fd, const char *what)
+{
+	struct timeval tv = { .tv_sec = 60 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		die_errno("%s: SO_RCVTIMEO/SO_SNDTIMEO", what);
+}
+
+/*
+ * One connection after connect(): send, half-close, read the reply.
+ * 0 when all went as it should; else (only with --keep-going) it has
+ * been reported and counted as failed.
+ */
+static int load_transfer(int fd, const char *what, long long *gotp)
+{
+	uint64_t off = 0;
+	int err;
+
+	err = send_pattern(fd, o.send, &off, what);
+	if (err) {
+		client_event(fd, "send", -err, (long long)off, 0);
+		return err;
+	}
+	if (shutdown(fd, SHUT_WR) < 0) {
+		if (!o.keep_going)
+			die_errno("%s: shutdown", what);
+		client_event(fd, "send", errno, (long long)off, 0);
+		return -errno;
+	}
+	err = recv_to_eof(fd, gotp, what);
+	if (err) {
+		client_event(fd, "recv", -err, (long long)off, *gotp);
+		return err;
+	}
+	if (*gotp != o.reply) {
+		if (!o.keep_going)
+			die("%s: reply of %lld bytes, expected %lld", what,
+			    *gotp, o.reply);
+		client_event(fd, "reply", 0, (long long)off, *gotp);
+		return -EPROTO;
+	}
+	return 0;
+}
 
 static bool may_fail(int err)
 {
@@ -414,14 +526,13 @@ static bool may_fail(int err)
 static void *load_thread(void *arg)
 {
 	unsigned long long conns = 0, tagged = 0, tagfail = 0, bytes = 0;
-	unsigned long long synlost = 0;
+	unsigned long long synlost = 0, failed = 0;
 	long id = (long)arg;
 	char what[64];
-	uint64_t off;
 	long long got;
 	int fd, err;
 
-	while (o.count ? conns < (unsigned long long)o.count :
+	while (o.count ? conns + failed < (unsigned long long)o.count :
 			 !stop_requested()) {
 		snprintf(what, sizeof(what), "load thread %ld conn %llu", id,
 			 conns);
@@ -441,22 +552,28 @@ static void *load_thread(void *arg)
 		    setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &o.syn_retries,
 			       sizeof(o.syn_retries)) < 0)
 			die_errno("%s: TCP_SYNCNT", what);
+		if (o.keep_going)
+			load_timeouts(fd, what);
 		err = connect_dst(fd);
 		if (err == -ETIMEDOUT && o.syn_lost_ok) {
 			close(fd);
 			synlost++;
 			continue;
 		}
+		if (err && o.keep_going) {
+			client_event(fd, "connect", -err, 0, 0);
+			close(fd);
+			failed++;
+			continue;
+		}
 		if (err)
 			die("%s: connect: %s", what, tt_errstr(-err));
-		off = 0;
-		send_pattern(fd, o.send, &off, what);
-		if (shutdown(fd, SHUT_WR) < 0)
-			die_errno("%s: shutdown", what);
-		got = recv_to_eof(fd, what);
-		if (got != o.reply)
-			die("%s: reply of %lld bytes, expected %lld", what, got,
-			    o.reply);
+		got = 0;
+		if (load_transfer(fd, what, &got)) {
+			close(fd);
+			failed++;
+			continue;
+		}
 		close(fd);
 		bytes += o.send + got;
 		conns++;
@@ -469,6 +586,7 @@ static void *load_thread(void *arg)
 	l_tagfail += tagfail;
 	l_bytes += bytes;
 	l_synlost += synlost;
+	l_failed += failed;
 	pthread_mutex_unlock(&l_lock);
 	return NULL;
 }
@@ -493,8 +611,11 @@ static int cmd_load(void)
 		tt_touch(o.ready, "");
 	for (i = 0; i < o.threads; i++)
 		pthread_join(th[i], NULL);
-	printf("load: conns=%llu tagged=%llu tagfail=%llu bytes=%llu synlost=%llu\n",
+	printf("load: conns=%llu tagged=%llu tagfail=%llu bytes=%llu synlost=%llu",
 	       l_conns, l_tagged, l_tagfail, l_bytes, l_synlost);
+	if (o.keep_going)
+		printf(" failed=%llu", l_failed);
+	printf("\n");
 	return 0;
 }
 
@@ -659,7 +780,7 @@ static int cmd_retag(void)
 	send_pattern(r_fd, o.final_send, &off, "retag final");
 	if (shutdown(r_fd, SHUT_WR) < 0)
 		die_errno("shutdown");
-	got = recv_to_eof(r_fd, "retag");
+	recv_to_eof(r_fd, &got, "retag");
 	if (o.expect_recv >= 0 && got != o.expect_recv)
 		die("retag: received %lld bytes, expected %lld", got,
 		    o.expect_recv);
@@ -711,7 +832,7 @@ static int cmd_md5(void)
 	send_pattern(fd, o.send, &off, "md5");
 	if (shutdown(fd, SHUT_WR) < 0)
 		die_errno("shutdown");
-	got = recv_to_eof(fd, "md5");
+	recv_to_eof(fd, &got, "md5");
 	if (o.expect_recv >= 0 && got != o.expect_recv)
 		die("md5: received %lld bytes, expected %lld", got,
 		    o.expect_recv);
@@ -756,7 +877,7 @@ static int cmd_md5srv(void)
 	}
 	tt_md5_key(fd, (struct sockaddr *)&peer, o.key);
 	tt_touch(o.key_file, "");
-	got = recv_to_eof(fd, "md5srv");
+	recv_to_eof(fd, &got, "md5srv");
 	if (o.expect >= 0 && got != o.expect)
 		die("md5srv: received %lld bytes, expected %lld", got, o.expect);
 	send_pattern(fd, o.reply, &off, "md5srv");
@@ -911,7 +1032,7 @@ enum {
 	O_FINAL_SEND, O_OPS, O_SERIAL, O_MIX, O_CLEAR_EVERY, O_PAUSE, O_KEY,
 	O_KEY_FILE, O_PEER, O_EXPECT_RECV, O_WHEN, O_EXPECT_ERRNO,
 	O_SYN_RETRIES, O_LINGER0, O_DURATION, O_BACKLOG, O_ACCEPT_PAUSE,
-	O_SYN_LOST_OK, O_EXPECT_PEER,
+	O_SYN_LOST_OK, O_EXPECT_PEER, O_EVENTS, O_KEEP_GOING,
 };
 
 int main(int argc, char **argv)
@@ -938,6 +1059,8 @@ int main(int argc, char **argv)
 		{ "accept-pause", 1, 0, O_ACCEPT_PAUSE },
 		{ "syn-lost-ok", 0, 0, O_SYN_LOST_OK },
 		{ "expect-peer", 1, 0, O_EXPECT_PEER },
+		{ "events", 0, 0, O_EVENTS },
+		{ "keep-going", 0, 0, O_KEEP_GOING },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	const long long big = 1LL << 40;
@@ -1011,6 +1134,8 @@ int main(int argc, char **argv)
 			break;
 		case O_LINGER0: o.linger0 = true; break;
 		case O_SYN_LOST_OK: o.syn_lost_ok = true; break;
+		case O_EVENTS: o.events = true; break;
+		case O_KEEP_GOING: o.keep_going = true; break;
 		case O_EXPECT_PEER: {
 			struct sockaddr_storage ss;
 
