@@ -19,7 +19,10 @@
  *       and exits 1 if bad > 0 (a reset counts as bad unless --allow-reset).
  *       --events prints a line for every bad connection as it ends:
  *         ev side=server peer=ADDR:PORT how=reset|short|pattern|ERRNO got=B
- *       (peer as accept() saw it; got: request bytes read before the end).
+ *       (peer as accept() saw it; got: request bytes read before the end),
+ *       and at the stop one for each connection still open (how=open:
+ *       its request not complete, open-reply: its reply not yet taken),
+ *       counted as open=N after resets=.
  *       --expect-peer (up to 4, a v4-mapped address equals its IPv4 one;
  *       port 0 or none: any port): getpeername() of every accepted
  *       connection must be one of them (a TOA receiver's rewrite), else
@@ -241,9 +244,13 @@ struct sconn {
 	long long got;
 	long long left;		/* reply bytes still to send; -1: reading */
 	uint64_t roff;
+	struct sconn *prev, *next;	/* s_open: not yet closed */
 };
 
+static struct sconn s_open;	/* list head */
+
 static unsigned long long s_conns, s_bytes, s_bad, s_resets, s_wrongpeer;
+static unsigned long long s_open_left;
 
 /* --expect-peer: is @fd's getpeername() one of the expected? */
 static bool sink_peer_ok(int fd)
@@ -283,6 +290,8 @@ static void sink_event(const struct sconn *c, const char *how)
 
 static void sink_close(int ep, struct sconn *c)
 {
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c);
@@ -412,6 +421,7 @@ static int cmd_sink(void)
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd[i], &ev) < 0)
 			die_errno("epoll_ctl");
 	}
+	s_open.next = s_open.prev = &s_open;
 	if (o.ready)
 		tt_touch(o.ready, "");
 	while (!stop_requested()) {
@@ -430,6 +440,10 @@ static int cmd_sink(void)
 						die("out of memory");
 					c->fd = fd;
 					c->peer = pa;
+					c->next = s_open.next;
+					c->prev = &s_open;
+					s_open.next->prev = c;
+					s_open.next = c;
 					pl = sizeof(pa);
 					c->left = -1;
 					s_conns++;
@@ -455,8 +469,18 @@ static int cmd_sink(void)
 				sink_write(ep, c);
 		}
 	}
+	/* still open at the stop: a request never completed, or a reply
+	 * not yet taken (with --events, reported as "open" / "open-reply") */
+	for (c = s_open.next; c != &s_open; c = c->next) {
+		s_open_left++;
+		sink_event(c, c->left < 0 ? "open" : "open-reply");
+	}
 	printf("sink: conns=%llu bytes=%llu bad=%llu resets=%llu%s", s_conns,
-	       s_bytes, s_bad, s_resets, o.n_expect_peer ? "" : "\n");
+	       s_bytes, s_bad, s_resets, o.n_expect_peer ? "" :
+	       o.events ? "" : "\n");
+	if (o.events)
+		printf(" open=%llu%s", s_open_left,
+		       o.n_expect_peer ? "" : "\n");
 	if (o.n_expect_peer)
 		printf(" wrongpeer=%llu\n", s_wrongpeer);
 	return s_bad ? 1 : 0;
