@@ -68,11 +68,14 @@ function kv(line, key,   m) {
 	}
 	return 0
 }
+$1 == "kind" && / stage=connect / {	# (a connect that timed out: no connection)
+	k = kv($0, "arm") " " kv($0, "cookies"); cto[k] += kv($0, "n")
+}
 $1 == "cell" {
 	k = kv($0, "arm") " " kv($0, "cookies")
 	if (!(k in conns)) order[++n] = k
 	conns[k] += kv($0, "conns"); failed[k] += kv($0, "failed")
-	sev[k] += kv($0, "server_events"); cells[k]++; secs[k] += kv($0, "secs")
+	sev[k] += kv($0, "server_events"); sop[k] += kv($0, "server_open"); cells[k]++; secs[k] += kv($0, "secs")
 	ovf[k] += kv($0, "be.TcpExtListenOverflows")
 	cf[k] += kv($0, "be.TcpExtSyncookiesFailed")
 	ck[k] += kv($0, "be.TcpExtSyncookiesRecv")
@@ -80,14 +83,16 @@ $1 == "cell" {
 	er[k] += kv($0, "lb.TcpEstabResets") + kv($0, "lb.TcpAttemptFails")
 }
 END {
-	printf "| arm | cookies | cells | secs | good conns | client failures | server early ends | per 100k | ListenOverflows | SyncookiesRecv | SyncookiesFailed | backend RSTs | LB RSTs |\n"
-	printf "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+	printf "| arm | cookies | cells | secs | good conns | connect failed | client failures after connect | per 100k | per 1k overflows | server early ends | per 100k | server open at stop | ListenOverflows | SyncookiesRecv | SyncookiesFailed | backend RSTs | LB RSTs |\n"
+	printf "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
 	for (i = 1; i <= n; i++) {
 		k = order[i]; split(k, p, " ")
 		t = conns[k] + failed[k]
-		printf "| %s | %s | %d | %d | %d | %d | %d | %.1f | %d | %d | %d | %d | %d |\n",
-			p[1], p[2], cells[k], secs[k], conns[k], failed[k], sev[k],
-			t ? 100000 * sev[k] / t : 0, ovf[k], ck[k], cf[k], rst[k], crst[k]
+		f = failed[k] - cto[k]
+		printf "| %s | %s | %d | %d | %d | %d | %d | %.1f | %.1f | %d | %.1f | %d | %d | %d | %d | %d | %d |\n",
+			p[1], p[2], cells[k], secs[k], conns[k], cto[k], f,
+			t ? 100000 * f / t : 0, ovf[k] ? 1000 * f / ovf[k] : 0, sev[k],
+			t ? 100000 * sev[k] / t : 0, sop[k], ovf[k], ck[k], cf[k], rst[k], crst[k]
 	}
 }' "$run/raw.txt" >"$run/table.md"
 cat "$run/table.md"

@@ -86,6 +86,17 @@ arm_on() {	# ARM
 }
 arm_off() { [ "$1" = dummy ] && dummy_off; return 0; }
 
+# trace lines -> "EVENT:SPORT>DPORT:STATE" (no state: "-", receive_reset)
+rst_short() {
+	awk '{ ev = ""; st = "-"
+	       for (i = 1; i <= NF; i++)
+		if ($i ~ /^tcp_[a-z_]*:$/) ev = substr($i, 1, length($i) - 1)
+		else if ($i ~ /^sport=/) sp = substr($i, 7)
+		else if ($i ~ /^dport=/) dp = substr($i, 7)
+		else if ($i ~ /^state=/) st = substr($i, 7)
+	       if (ev != "") print ev ":" sp ">" dp ":" st }'
+}
+
 # ---- one cell
 cell() {	# ARM COOKIES ROUND
 	_a=$1 _c=$2 _r=$3
@@ -131,13 +142,14 @@ cell() {	# ARM COOKIES ROUND
 	l4=$(grep '^load:' l4.out) l6=$(grep '^load:' l6.out)
 	s=$(grep '^sink:' sink.out)
 	cev=$(grep -c '^ev side=client' l4.out l6.out | awk -F: '{ s += $2 } END { print s }')
-	sev=$(grep -c '^ev side=server' sink.out)
+	sev=$(grep '^ev side=server' sink.out | grep -vc ' how=open')
+	sopen=$(grep -c '^ev side=server.* how=open' sink.out)
 	out "cell arm=$_a cookies=$_c round=$_r secs=$(echo "$_t0 $_t1" | awk '{ printf "%d", $2 - $1 }')" \
 		"rc=$_rc4/$_rc6 conns=$(echo "$l4 $l6" | grep -o 'conns=[0-9]*' | cut -d= -f2 | awk '{ s += $1 } END { print s }')" \
 		"failed=$(echo "$l4 $l6" | grep -o 'failed=[0-9]*' | cut -d= -f2 | awk '{ s += $1 } END { print s }')" \
 		"synlost=$(echo "$l4 $l6" | grep -o 'synlost=[0-9]*' | cut -d= -f2 | awk '{ s += $1 } END { print s }')" \
 		"sink_conns=$(echo "$s" | sed -n 's/.*conns=\([0-9]*\).*/\1/p')" \
-		"client_events=$cev server_events=$sev $_pk" \
+		"client_events=$cev server_events=$sev server_open=$sopen $_pk" \
 		"$(delta lb lb0.txt lb1.txt)$(delta be be0.txt be1.txt)"
 	# the kinds of events, counted
 	cat l4.out l6.out sink.out | grep '^ev ' |
@@ -152,7 +164,7 @@ cell() {	# ARM COOKIES ROUND
 		c=$(grep -h "^ev side=client lport=$p " l4.out l6.out | head -n 1)
 		rs=$(sed -n "/cell $_a $_c $_r\$/,/endcell $_a $_c $_r\$/p" trace.txt |
 		     grep -E "tcp_(send|receive)_reset: .*(sport|dport)=$p " |
-		     sed 's/.*\(tcp_[a-z_]*\): .*sport=\([0-9]*\) dport=\([0-9]*\) .*state=\([A-Z_]*\).*/\1:\2>\3:\4/' | tr '\n' ' ')
+		     rst_short | tr '\n' ' ')
 		out "detail arm=$_a cookies=$_c round=$_r server: ${l#ev side=server } | client: ${c#ev side=client } | resets: $rs"
 	done
 	# the first 5 client events, with the resets of their port
@@ -160,12 +172,12 @@ cell() {	# ARM COOKIES ROUND
 		p=$(echo "$l" | sed -n 's/.* lport=\([0-9]*\) .*/\1/p')
 		rs=$(sed -n "/cell $_a $_c $_r\$/,/endcell $_a $_c $_r\$/p" trace.txt |
 		     grep -E "tcp_(send|receive)_reset: .*(sport|dport)=$p " |
-		     sed 's/.*\(tcp_[a-z_]*\): .*sport=\([0-9]*\) dport=\([0-9]*\) .*state=\([A-Z_]*\).*/\1:\2>\3:\4/' | tr '\n' ' ')
+		     rst_short | tr '\n' ' ')
 		out "cdetail arm=$_a cookies=$_c round=$_r client: ${l#ev side=client } | resets: $rs"
 	done
 	# resets of the cell, by who sent them and the sender's state
 	sed -n "/cell $_a $_c $_r\$/,/endcell $_a $_c $_r\$/p" trace.txt |
-		sed -n 's/.*\(tcp_[a-z_]*\): .*sport=\([0-9]*\) dport=\([0-9]*\) .*state=\([A-Z_]*\).*/\1 \2 \3 \4/p' |
+		rst_short | tr ':>' '  ' |
 		awk '{ side = ($2 == 9002) ? "server" : "client"
 		       k = $1 ($1 == "tcp_send_reset" ? " by=" : " at=") side " state=" $4 (($1 == "tcp_send_reset" && $3 == 0) ? " listener" : "")
 		       n[k]++ } END { for (k in n) print n[k], k }' |

@@ -41,7 +41,8 @@
  *       times out (a backend whose full accept queue dropped every SYN) is
  *       counted and the thread goes on with a new socket. With
  *       --keep-going any other failure of a connection (connect, send,
- *       recv, a short reply; send and recv time out after 60 s) is
+ *       recv, a short reply; send and recv, once connected, time out
+ *       after 60 s) is
  *       counted, printed as
  *         ev side=client lport=PORT stage=connect|send|recv|reply
  *            err=ERRNO|short sent=B got=B
@@ -491,7 +492,10 @@ static pthread_mutex_t l_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long long l_conns, l_tagged, l_tagfail, l_bytes, l_synlost;
 static unsigned long long l_failed;
 
-/* --keep-going: send and recv give up after a minute, as an event */
+/*
+ * --keep-going: send and recv give up after a minute, as an event (set
+ * after connect(), which SO_SNDTIMEO would cut short too)
+ */
 static void load_timeouts(int fd, const char *what)
 {
 	struct timeval tv = { .tv_sec = 60 };
@@ -576,8 +580,6 @@ static void *load_thread(void *arg)
 		    setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &o.syn_retries,
 			       sizeof(o.syn_retries)) < 0)
 			die_errno("%s: TCP_SYNCNT", what);
-		if (o.keep_going)
-			load_timeouts(fd, what);
 		err = connect_dst(fd);
 		if (err == -ETIMEDOUT && o.syn_lost_ok) {
 			close(fd);
@@ -592,6 +594,8 @@ static void *load_thread(void *arg)
 		}
 		if (err)
 			die("%s: connect: %s", what, tt_errstr(-err));
+		if (o.keep_going)
+			load_timeouts(fd, what);
 		got = 0;
 		if (load_transfer(fd, what, &got)) {
 			close(fd);
