@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# experiment-overflow.sh: boot the guest with
+# experiment-overflow.sh: boot the guest (about 55 min with the defaults) with
 # tests/experiments/overflow-early-end.sh as its only script (connections
 # that end early under an overflowing accept queue, with and without TOA;
 # docs/DESIGN.md) and print its table. An experiment, not a test: it fails
@@ -17,7 +17,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 
-: "${EXP_ROUNDS:=2}" "${EXP_THREADS:=25}" "${EXP_COUNT:=40}"
+: "${EXP_ROUNDS:=6}" "${EXP_THREADS:=50}" "${EXP_COUNT:=100}"
 : "${EXP_ARMS:=absent tag untag dummy recv}" "${EXP_COOKIES:=1 0}"
 : "${EXP_DETAIL:=20}"
 run=$BUILD_DIR/experiment/$(date +%Y%m%d-%H%M%S)-$$

@@ -25,7 +25,7 @@
 # Output lines start with "@@EXP ".
 . /tests/lib.sh
 
-: "${EXP_ROUNDS:=2}" "${EXP_THREADS:=25}" "${EXP_COUNT:=40}"
+: "${EXP_ROUNDS:=6}" "${EXP_THREADS:=50}" "${EXP_COUNT:=100}"
 : "${EXP_ARMS:=absent tag untag dummy recv}" "${EXP_COOKIES:=1 0}"
 : "${EXP_DETAIL:=20}"
 TR=/sys/kernel/tracing
