@@ -22,6 +22,8 @@
 # --keep-going), the sink reports each connection that ended before its
 # 2,000 bytes (--events), tcp:tcp_send_reset / tcp:tcp_receive_reset say
 # who reset whom, and nstat-style counters of both namespaces are diffed.
+# One more connection per cell, captured, proves what the arm puts on the
+# wire (TOA for tag and recv, the dummy option for dummy, neither else).
 # Output lines start with "@@EXP ".
 . /tests/lib.sh
 
@@ -126,6 +128,18 @@ cell() {	# ARM COOKIES ROUND
 	_l6=$!
 	wait $_l4; _rc4=$?
 	wait $_l6; _rc6=$?
+	# what this arm puts on the wire: one more connection, captured
+	sniff_start probe
+	"$IP" netns exec lb "$TB" load --dst $BE4:9002 $_tag4 --send 2000 \
+		--reply 2000 --count 1 --keep-going >probe.out 2>&1
+	sniff_stop probe
+	_pt=$(count ' toa=254/8/203\.0\.113\.51/4000 ' probe.txt)
+	_pd=$(count ' unknown=253/8:' probe.txt)
+	case $_a in
+	tag|recv) [ "$_pt" -gt 0 ] && [ "$_pd" = 0 ] ;;
+	dummy) [ "$_pt" = 0 ] && [ "$_pd" -gt 0 ] ;;
+	*) [ "$_pt" = 0 ] && [ "$_pd" = 0 ] ;;
+	esac || fail "arm $_a: probe connection had $_pt segments with TOA, $_pd with the dummy option"
 	sleep 2
 	kill -TERM $_sink
 	wait $_sink
@@ -149,7 +163,7 @@ cell() {	# ARM COOKIES ROUND
 		"failed=$(echo "$l4 $l6" | grep -o 'failed=[0-9]*' | cut -d= -f2 | awk '{ s += $1 } END { print s }')" \
 		"synlost=$(echo "$l4 $l6" | grep -o 'synlost=[0-9]*' | cut -d= -f2 | awk '{ s += $1 } END { print s }')" \
 		"sink_conns=$(echo "$s" | sed -n 's/.*conns=\([0-9]*\).*/\1/p')" \
-		"client_events=$cev server_events=$sev server_open=$sopen $_pk" \
+		"client_events=$cev server_events=$sev server_open=$sopen probe_toa=$_pt probe_dummy=$_pd $_pk" \
 		"$(delta lb lb0.txt lb1.txt)$(delta be be0.txt be1.txt)"
 	# the kinds of events, counted
 	cat l4.out l6.out sink.out | grep '^ev ' |
