@@ -32,7 +32,6 @@
 : "${EXP_DETAIL:=20}"
 TR=/sys/kernel/tracing
 CG=/sys/fs/cgroup
-TB=$BIN/toa_stress
 out() { echo "@@EXP $*"; }
 
 # ---- counters: TcpExt and Tcp of one namespace, as "name value" lines
@@ -100,6 +99,13 @@ rst_short() {
 }
 
 # ---- one cell
+lsum() {	# KEY: KEY=N summed over the two loaders' last lines
+	grep -h '^load:' l4.out l6.out | grep -o " $1=[0-9]*" | cut -d= -f2 |
+		awk '{ s += $1 } END { print s + 0 }'
+}
+resets_of() {	# PORT: the cell's resets of that port, on one line
+	grep -E "(:$1>|>$1:)" crst.txt | tr '\n' ' '
+}
 cell() {	# ARM COOKIES ROUND
 	_a=$1 _c=$2 _r=$3
 	arm_on "$_a"
@@ -109,29 +115,22 @@ cell() {	# ARM COOKIES ROUND
 		_tag4="--tag 203.0.113.51:4000"
 		_tag6="--tag [2001:db8:c::51]:4000" ;;
 	esac
-	rm -f sink.rdy
-	"$IP" netns exec be "$TB" sink --listen "[::]:9002" --reply 2000 \
-		--expect 2000 --backlog 16 --accept-pause 2000 --events \
-		--allow-reset --ready sink.rdy >sink.out 2>&1 &
-	_sink=$!
-	bg_track $_sink
-	wait_file sink.rdy
+	sink_start sink --listen "[::]:9002" --reply 2000 --expect 2000 \
+		--backlog 16 --accept-pause 2000 --events --allow-reset
 	snap lb lb0.txt
 	snap be be0.txt
 	echo "cell $_a $_c $_r" >$TR/trace_marker
 	_t0=$(cut -d' ' -f1 /proc/uptime)
 	L="--send 2000 --reply 2000 --threads $EXP_THREADS --count $EXP_COUNT"
 	L="$L --syn-retries 6 --syn-lost-ok --keep-going --timeout 3000"
-	"$IP" netns exec lb "$TB" load --dst $BE4:9002 $_tag4 $L >l4.out 2>&1 &
-	_l4=$!
-	"$IP" netns exec lb "$TB" load --dst "[$BE6]:9002" $_tag6 $L >l6.out 2>&1 &
-	_l6=$!
-	wait $_l4; _rc4=$?
-	wait $_l6; _rc6=$?
+	load_bg l4 --dst $BE4:9002 $_tag4 $L
+	load_bg l6 --dst "[$BE6]:9002" $_tag6 $L
+	load_wait l4
+	load_wait l6
 	# what this arm puts on the wire: one more connection, captured
 	sniff_start probe
-	"$IP" netns exec lb "$TB" load --dst $BE4:9002 $_tag4 --send 2000 \
-		--reply 2000 --count 1 --keep-going >probe.out 2>&1
+	load_bg probe --dst $BE4:9002 $_tag4 --send 2000 --reply 2000 --count 1
+	load_wait probe
 	sniff_stop probe
 	_pt=$(count ' toa=254/8/203\.0\.113\.51/4000 ' probe.txt)
 	_pd=$(count ' unknown=253/8:' probe.txt)
@@ -141,11 +140,14 @@ cell() {	# ARM COOKIES ROUND
 	*) [ "$_pt" = 0 ] && [ "$_pd" = 0 ] ;;
 	esac || fail "arm $_a: probe connection had $_pt segments with TOA, $_pd with the dummy option"
 	sleep 2
-	kill -TERM $_sink
-	wait $_sink
+	# (exits 1 when it saw bad connections: they are what is measured)
+	kill -TERM "$(cat sink.pid)"
+	wait "$(cat sink.pid)"
 	_t1=$(cut -d' ' -f1 /proc/uptime)
 	echo "endcell $_a $_c $_r" >$TR/trace_marker
 	sleep 1	# (for cat to have written it)
+	sed -n "/cell $_a $_c $_r\$/,/endcell $_a $_c $_r\$/p" trace.txt |
+		rst_short >crst.txt
 	snap lb lb1.txt
 	snap be be1.txt
 	arm_off "$_a"
@@ -153,16 +155,12 @@ cell() {	# ARM COOKIES ROUND
 	_pk=
 	[ -e "$STATS" ] && _pk="pkts_v4=$(toa_stat pkts_v4) pkts_v6=$(toa_stat pkts_v6) no_room=$(toa_stat pkts_no_room)"
 	[ -e "$RSTATS" ] && _pk="$_pk recv_toa=$(awk '$1 ~ /^toa_v[46]$/ { s += $2 } END { print s + 0 }' "$RSTATS") recv_rewritten=$(awk '$1 == "peername_rewritten" { print $2 }' "$RSTATS")"
-	l4=$(grep '^load:' l4.out) l6=$(grep '^load:' l6.out)
-	s=$(grep '^sink:' sink.out)
-	cev=$(grep -c '^ev side=client' l4.out l6.out | awk -F: '{ s += $2 } END { print s }')
+	cev=$(cat l4.out l6.out | grep -c '^ev side=client')
 	sev=$(grep '^ev side=server' sink.out | grep -vc ' how=open')
 	sopen=$(grep -c '^ev side=server.* how=open' sink.out)
 	out "cell arm=$_a cookies=$_c round=$_r secs=$(echo "$_t0 $_t1" | awk '{ printf "%d", $2 - $1 }')" \
-		"rc=$_rc4/$_rc6 conns=$(echo "$l4 $l6" | grep -o 'conns=[0-9]*' | cut -d= -f2 | awk '{ s += $1 } END { print s }')" \
-		"failed=$(echo "$l4 $l6" | grep -o 'failed=[0-9]*' | cut -d= -f2 | awk '{ s += $1 } END { print s }')" \
-		"synlost=$(echo "$l4 $l6" | grep -o 'synlost=[0-9]*' | cut -d= -f2 | awk '{ s += $1 } END { print s }')" \
-		"sink_conns=$(echo "$s" | sed -n 's/.*conns=\([0-9]*\).*/\1/p')" \
+		"conns=$(lsum conns) failed=$(lsum failed) synlost=$(lsum synlost)" \
+		"sink_conns=$(sink_conns sink)" \
 		"client_events=$cev server_events=$sev server_open=$sopen probe_toa=$_pt probe_dummy=$_pd $_pk" \
 		"$(delta lb lb0.txt lb1.txt)$(delta be be0.txt be1.txt)"
 	# the kinds of events, counted
@@ -176,22 +174,15 @@ cell() {	# ARM COOKIES ROUND
 	grep '^ev side=server' sink.out | head -n "$EXP_DETAIL" | while read -r l; do
 		p=$(echo "$l" | sed -n 's/.* peer=.*:\([0-9]*\) .*/\1/p')
 		c=$(grep -h "^ev side=client lport=$p " l4.out l6.out | head -n 1)
-		rs=$(sed -n "/cell $_a $_c $_r\$/,/endcell $_a $_c $_r\$/p" trace.txt |
-		     grep -E "tcp_(send|receive)_reset: .*(sport|dport)=$p " |
-		     rst_short | tr '\n' ' ')
-		out "detail arm=$_a cookies=$_c round=$_r server: ${l#ev side=server } | client: ${c#ev side=client } | resets: $rs"
+		out "detail arm=$_a cookies=$_c round=$_r server: ${l#ev side=server } | client: ${c#ev side=client } | resets: $(resets_of "$p")"
 	done
 	# the first 5 client events, with the resets of their port
 	grep -h '^ev side=client' l4.out l6.out | head -n 5 | while read -r l; do
 		p=$(echo "$l" | sed -n 's/.* lport=\([0-9]*\) .*/\1/p')
-		rs=$(sed -n "/cell $_a $_c $_r\$/,/endcell $_a $_c $_r\$/p" trace.txt |
-		     grep -E "tcp_(send|receive)_reset: .*(sport|dport)=$p " |
-		     rst_short | tr '\n' ' ')
-		out "cdetail arm=$_a cookies=$_c round=$_r client: ${l#ev side=client } | resets: $rs"
+		out "cdetail arm=$_a cookies=$_c round=$_r client: ${l#ev side=client } | resets: $(resets_of "$p")"
 	done
 	# resets of the cell, by who sent them and the sender's state
-	sed -n "/cell $_a $_c $_r\$/,/endcell $_a $_c $_r\$/p" trace.txt |
-		rst_short | tr ':>' '  ' |
+	tr ':>' '  ' <crst.txt |
 		awk '{ side = ($2 == 9002) ? "server" : "client"
 		       k = $1 ($1 == "tcp_send_reset" ? " by=" : " at=") side " state=" $4 (($1 == "tcp_send_reset" && $3 == 0) ? " listener" : "")
 		       n[k]++ } END { for (k in n) print n[k], k }' |

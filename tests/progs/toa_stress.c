@@ -202,17 +202,19 @@ static int recv_to_eof(int fd, long long *gotp, const char *what)
 	long bad;
 
 	for (;;) {
-		*gotp = got;
 		r = recv(fd, buf, sizeof(buf), 0);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			if (o.keep_going)
-				return -errno;
-			die_errno("%s: recv after %lld bytes", what, got);
+			if (!o.keep_going)
+				die_errno("%s: recv after %lld bytes", what, got);
+			*gotp = got;
+			return -errno;
 		}
-		if (r == 0)
+		if (r == 0) {
+			*gotp = got;
 			return 0;
+		}
 		bad = tt_check(buf, r, got);
 		if (bad >= 0)
 			die("%s: byte %lld differs from the pattern", what,
@@ -230,9 +232,7 @@ static void client_event(int fd, const char *stage, int err, long long sent,
 	unsigned int port = 0;
 
 	if (!getsockname(fd, (struct sockaddr *)&ss, &sl))
-		port = ntohs(ss.ss_family == AF_INET6 ?
-			     ((struct sockaddr_in6 *)&ss)->sin6_port :
-			     ((struct sockaddr_in *)&ss)->sin_port);
+		port = tt_addr_port((struct sockaddr *)&ss);
 	printf("ev side=client lport=%u stage=%s err=%s sent=%lld got=%lld\n",
 	       port, stage, err ? tt_errno_name(err) : "short", sent, got);
 	fflush(stdout);
@@ -251,7 +251,6 @@ struct sconn {
 static struct sconn s_open;	/* list head */
 
 static unsigned long long s_conns, s_bytes, s_bad, s_resets, s_wrongpeer;
-static unsigned long long s_open_left;
 
 /* --expect-peer: is @fd's getpeername() one of the expected? */
 static bool sink_peer_ok(int fd)
@@ -391,8 +390,9 @@ static int cmd_sink(void)
 {
 	struct epoll_event ev, evs[64];
 	int lfd[MAX_LISTEN], ep, i, n, fd, one = 1, zero = 0;
+	unsigned long long open_left = 0;
 	struct sockaddr_storage pa;
-	socklen_t pl;
+	socklen_t pl = sizeof(pa);
 	struct sconn *c;
 
 	if (!o.nlisten)
@@ -433,9 +433,9 @@ static int cmd_sink(void)
 			if (evs[i].data.u64 < MAX_LISTEN) {
 				int l = lfd[evs[i].data.u64];
 
-				pl = sizeof(pa);
 				while ((fd = accept4(l, (struct sockaddr *)&pa,
 						     &pl, SOCK_NONBLOCK)) >= 0) {
+					pl = sizeof(pa);
 					c = calloc(1, sizeof(*c));
 					if (!c)
 						die("out of memory");
@@ -445,7 +445,6 @@ static int cmd_sink(void)
 					c->prev = &s_open;
 					s_open.next->prev = c;
 					s_open.next = c;
-					pl = sizeof(pa);
 					c->left = -1;
 					s_conns++;
 					if (!sink_peer_ok(fd)) {
@@ -473,17 +472,16 @@ static int cmd_sink(void)
 	/* still open at the stop: a request never completed, or a reply
 	 * not yet taken (with --events, reported as "open" / "open-reply") */
 	for (c = s_open.next; c != &s_open; c = c->next) {
-		s_open_left++;
+		open_left++;
 		sink_event(c, c->left < 0 ? "open" : "open-reply");
 	}
-	printf("sink: conns=%llu bytes=%llu bad=%llu resets=%llu%s", s_conns,
-	       s_bytes, s_bad, s_resets, o.n_expect_peer ? "" :
-	       o.events ? "" : "\n");
+	printf("sink: conns=%llu bytes=%llu bad=%llu resets=%llu", s_conns,
+	       s_bytes, s_bad, s_resets);
 	if (o.events)
-		printf(" open=%llu%s", s_open_left,
-		       o.n_expect_peer ? "" : "\n");
+		printf(" open=%llu", open_left);
 	if (o.n_expect_peer)
-		printf(" wrongpeer=%llu\n", s_wrongpeer);
+		printf(" wrongpeer=%llu", s_wrongpeer);
+	printf("\n");
 	return s_bad ? 1 : 0;
 }
 
@@ -523,8 +521,9 @@ static int load_transfer(int fd, const char *what, long long *gotp)
 	if (shutdown(fd, SHUT_WR) < 0) {
 		if (!o.keep_going)
 			die_errno("%s: shutdown", what);
-		client_event(fd, "send", errno, (long long)off, 0);
-		return -errno;
+		err = -errno;
+		client_event(fd, "send", -err, (long long)off, 0);
+		return err;
 	}
 	err = recv_to_eof(fd, gotp, what);
 	if (err) {
