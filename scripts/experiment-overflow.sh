@@ -97,12 +97,15 @@ END {
 }' "$run/raw.txt" >"$run/table.md"
 cat "$run/table.md"
 echo
+# sum_lines WORD: the raw lines starting with WORD, their n= summed over rounds
+sum_lines() {
+	awk -v w="$1" '$1 == w { k = $0; sub(/ round=[0-9]*/, "", k); n = $0
+		sub(/.* n=/, "", n); sub(/ .*/, "", n); sub(/ n=[0-9]*/, "", k); s[k] += n }
+		END { for (k in s) printf "  %6d %s\n", s[k], substr(k, length(w) + 2) }' "$run/raw.txt" |
+		sort -k2
+}
 echo "kinds of failures (summed over rounds):"
-awk '$1 == "kind" { k = $0; sub(/ round=[0-9]*/, "", k); n = kv = $0
-	sub(/.* n=/, "", n); sub(/ .*/, "", n); sub(/ n=[0-9]*/, "", k); s[k] += n }
-	END { for (k in s) printf "  %6d %s\n", s[k], substr(k, 6) }' "$run/raw.txt" | sort -k2
+sum_lines kind
 echo "resets (summed over rounds):"
-awk '$1 == "reset" { k = $0; sub(/ round=[0-9]*/, "", k); n = $0
-	sub(/.* n=/, "", n); sub(/ .*/, "", n); sub(/ n=[0-9]*/, "", k); s[k] += n }
-	END { for (k in s) printf "  %6d %s\n", s[k], substr(k, 7) }' "$run/raw.txt" | sort -k2
+sum_lines reset
 echo "(all: $run/raw.txt)"
